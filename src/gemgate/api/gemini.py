@@ -1,0 +1,122 @@
+"""Native Gemini routes: models, generateContent, streamGenerateContent, countTokens.
+
+Mounted by the app under /gemini and at the root, for v1, v1beta, v1alpha and no version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from gemgate.api.auth import authenticate
+from gemgate.api.body import read_model
+from gemgate.api.framing import json_array_stream, sse_stream
+from gemgate.api.paging import page
+from gemgate.core.errors import InvalidArgument, NotFound
+from gemgate.core.types import StreamChunk
+from gemgate.dialects.gemini import decode, encode
+from gemgate.dialects.gemini import schemas as wire
+from gemgate.services.generation import GenerationService
+from gemgate.services.keys import KeyService
+from gemgate.services.models import ModelRegistry
+
+
+@dataclass(frozen=True)
+class GeminiDeps:
+    registry: ModelRegistry
+    generation: GenerationService
+    keys: KeyService
+    max_request_bytes: int
+
+
+Handler = Callable[[Request, str], Awaitable[Response]]
+
+
+def gemini_router(deps: GeminiDeps) -> APIRouter:
+    router = APIRouter()
+    handlers = _Handlers(deps)
+    actions: dict[str, Handler] = {
+        "generateContent": handlers.generate,
+        "streamGenerateContent": handlers.stream,
+        "countTokens": handlers.count_tokens,
+    }
+
+    @router.get("/models")
+    async def list_models(request: Request) -> JSONResponse:
+        authenticate(request, deps.keys)
+        models, next_token = page(
+            deps.registry.list_models(),
+            request.query_params.get("pageSize"),
+            request.query_params.get("pageToken"),
+        )
+        return JSONResponse(encode.encode_model_list(models, next_token))
+
+    @router.get("/models/{name}")
+    async def get_model(request: Request, name: str) -> JSONResponse:
+        authenticate(request, deps.keys)
+        return JSONResponse(encode.encode_model(deps.registry.info(name)))
+
+    @router.post("/models/{name}")
+    async def model_action(request: Request, name: str) -> Response:
+        authenticate(request, deps.keys)
+        model, _, action = name.rpartition(":")
+        handler = actions.get(action)
+        if not model or handler is None:
+            raise NotFound(f"Method models/{name} is not found.", field="method")
+        return await handler(request, model)
+
+    return router
+
+
+class _Handlers:
+    def __init__(self, deps: GeminiDeps) -> None:
+        self._deps = deps
+
+    async def _request(self, request: Request, model: str) -> Any:
+        body = await read_model(request, wire.GenerateContentRequest, self._deps.max_request_bytes)
+        return decode.decode_generate_request(model, body)
+
+    async def generate(self, request: Request, model: str) -> Response:
+        core_request = await self._request(request, model)
+        response = await self._deps.generation.generate(core_request)
+        return JSONResponse(encode.encode_response(response))
+
+    async def stream(self, request: Request, model: str) -> Response:
+        core_request = await self._request(request, model)
+        chunks = self._deps.generation.stream(core_request)
+        # Failures before the first chunk (unknown model, context overflow) are plain HTTP
+        # errors; only later ones travel in-band.
+        first = await anext(chunks)
+        payloads = _payloads(first, chunks)
+        if request.query_params.get("alt") == "sse":
+            return StreamingResponse(sse_stream(payloads), media_type="text/event-stream")
+        return StreamingResponse(json_array_stream(payloads), media_type="application/json")
+
+    async def count_tokens(self, request: Request, model: str) -> Response:
+        body = await read_model(request, wire.CountTokensRequest, self._deps.max_request_bytes)
+        if body.generate_content_request is not None:
+            inner = decode.decode_generate_request(model, body.generate_content_request)
+            contents, system = inner.contents, inner.system_instruction
+        elif body.contents is not None:
+            contents, system = decode.decode_contents(body.contents), None
+        else:
+            raise InvalidArgument(
+                "countTokens needs contents or generateContentRequest.", field="contents"
+            )
+        total = await self._deps.generation.count_tokens(model, contents, system)
+        return JSONResponse(encode.encode_count_tokens(total))
+
+
+async def _payloads(
+    first: StreamChunk, rest: AsyncIterator[StreamChunk]
+) -> AsyncIterator[dict[str, Any]]:
+    try:
+        yield encode.encode_chunk(first)
+        async for chunk in rest:
+            yield encode.encode_chunk(chunk)
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]

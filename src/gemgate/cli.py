@@ -1,0 +1,147 @@
+"""The command line: serve, keys, models. Parses flags into Settings; holds no logic."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gemgate.config import LocalModelSettings, Settings, load_settings
+
+app = typer.Typer(help="gemgate: a self-hosted Gemini API.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="State directory (keys, caches, files).")
+]
+ConfigFile = Annotated[
+    Path | None, typer.Option("--config", help="TOML or JSON file of settings.", exists=True)
+]
+
+
+def _settings(config: Path | None, **flags: object) -> Settings:
+    return load_settings(config, **flags)
+
+
+def _with_model(settings: Settings, model: str | None) -> Settings:
+    """--model takes a local model id, or a path to any GGUF file (which becomes the default)."""
+    if model is None:
+        return settings
+    path = Path(model).expanduser()
+    if path.suffix == ".gguf" or path.is_file():
+        if not path.is_file():
+            raise typer.BadParameter(f"model file not found: {path}", param_hint="--model")
+        model_id = path.stem.lower()
+        extra = LocalModelSettings(id=model_id, path=str(path.resolve()), display_name=path.name)
+        models = [m for m in settings.models if m.id != model_id] + [extra]
+        return settings.model_copy(update={"models": models, "default_model": model_id})
+    if model not in {m.id for m in settings.models}:
+        known = ", ".join(m.id for m in settings.models)
+        raise typer.BadParameter(f"unknown model {model!r}; known: {known}", param_hint="--model")
+    return settings.model_copy(update={"default_model": model})
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    model: Annotated[
+        str | None, typer.Option(help="Default model: a local model id or a GGUF path.")
+    ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve without keys on a non-loopback address.")
+    ] = False,
+) -> None:
+    """Run the API server."""
+    import uvicorn
+
+    from gemgate.app import build_key_service, create_app, is_loopback
+
+    settings = _settings(config, host=host, port=port, data_dir=data_dir, no_auth=no_auth or None)
+    settings = _with_model(settings, model)
+    exposed = not is_loopback(settings.host) and not settings.no_auth
+    if exposed and build_key_service(settings).active_count() == 0:
+        typer.echo(
+            f"refusing to serve on {settings.host} with no API keys: create one with "
+            "`gemgate keys create --project P` or pass --no-auth explicitly.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@keys_app.command("create")
+def keys_create(
+    project: Annotated[str, typer.Option(help="Project the key acts for.")],
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+) -> None:
+    """Create a key; its secret is printed once and never stored."""
+    from gemgate.app import build_key_service
+
+    record, secret = build_key_service(_settings(config, data_dir=data_dir)).create(project, name)
+    typer.echo(f"id:      {record.id}\nproject: {record.project}\nkey:     {secret}")
+    typer.echo("Store the key now: it is kept only as a hash and cannot be shown again.", err=True)
+
+
+@keys_app.command("list")
+def keys_list(
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List keys (never their secrets)."""
+    from gemgate.app import build_key_service
+
+    records = build_key_service(_settings(config, data_dir=data_dir)).list()
+    rows = [
+        {
+            "id": r.id,
+            "project": r.project,
+            "name": r.name,
+            "prefix": r.prefix,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r.created_at)),
+            "revoked": r.revoked_at is not None,
+        }
+        for r in records
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = "revoked" if row["revoked"] else "active"
+        typer.echo(f"{row['id']}  {row['project']}  {row['prefix']}…  {state}  {row['name']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Revoke a key by id; requests with it fail from then on."""
+    from gemgate.app import build_key_service
+
+    if not build_key_service(_settings(config, data_dir=data_dir)).revoke(key_id):
+        typer.echo(f"no active key with id {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")
+
+
+@app.command("models")
+def models(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """List the model ids this configuration serves and what answers each."""
+    from gemgate.app import build_registry
+
+    registry = build_registry(_settings(config, data_dir=data_dir))
+    for info in registry.list_models():
+        typer.echo(f"{info.id}\t{info.version}")
+
+
+def main() -> None:
+    app()

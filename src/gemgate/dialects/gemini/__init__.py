@@ -1,0 +1,1 @@
+"""Google's native Gemini REST dialect."""

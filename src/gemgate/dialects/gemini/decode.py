@@ -1,0 +1,162 @@
+"""Gemini wire models -> neutral core types. Pure functions; every refusal names its field."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from gemgate.core import types as core
+from gemgate.core.errors import InvalidArgument
+from gemgate.dialects.gemini import schemas as wire
+
+_ROLES = {"user": core.Role.USER, "model": core.Role.MODEL}
+
+
+def decode_bytes(value: str, field: str) -> bytes:
+    """Google sends URL-safe base64 with padding; standard alphabets and no padding pass too."""
+    text = value.strip().replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidArgument(
+            f"Invalid value at '{field}' (TYPE_BYTES), Base64 decoding failed for {value[:32]!r}",
+            field=field,
+        ) from exc
+
+
+def decode_part(part: wire.Part, where: str) -> core.Part:
+    signature = (
+        decode_bytes(part.thought_signature, f"{where}.thoughtSignature")
+        if part.thought_signature
+        else None
+    )
+    data_fields = [
+        name
+        for name in (
+            "text",
+            "inline_data",
+            "file_data",
+            "function_call",
+            "function_response",
+            "executable_code",
+            "code_execution_result",
+        )
+        if getattr(part, name) is not None
+    ]
+    if len(data_fields) != 1:
+        problem = "must have one initialized field" if not data_fields else "has more than one"
+        raise InvalidArgument(
+            f"{where}: required oneof field 'data' {problem} (found: {data_fields or 'none'}).",
+            field=where,
+        )
+    if part.text is not None:
+        return core.TextPart(part.text, bool(part.thought), signature)
+    if part.inline_data is not None:
+        blob = part.inline_data
+        return core.InlineDataPart(
+            blob.mime_type,
+            decode_bytes(blob.data, f"{where}.inlineData.data"),
+            blob.display_name,
+            signature,
+        )
+    if part.file_data is not None:
+        fd = part.file_data
+        return core.FileDataPart(fd.file_uri, fd.mime_type, fd.display_name, signature)
+    if part.function_call is not None:
+        fc = part.function_call
+        return core.FunctionCallPart(fc.name, dict(fc.args or {}), fc.id, signature)
+    if part.function_response is not None:
+        fr = part.function_response
+        return core.FunctionResponsePart(fr.name, dict(fr.response or {}), fr.id, signature)
+    if part.executable_code is not None:
+        code = part.executable_code
+        return core.ExecutableCodePart(code.code, code.language, signature)
+    assert part.code_execution_result is not None
+    result = part.code_execution_result
+    return core.CodeExecutionResultPart(result.outcome, result.output or "", signature)
+
+
+def decode_content(content: wire.Content, where: str) -> core.Content:
+    role_name = (content.role or "user").lower()
+    role = _ROLES.get(role_name)
+    if role is None:
+        raise InvalidArgument(
+            f"Please use a valid role: user, model. ({where}.role is {content.role!r})",
+            field=f"{where}.role",
+        )
+    parts = tuple(decode_part(p, f"{where}.parts[{i}]") for i, p in enumerate(content.parts))
+    return core.Content(role, parts)
+
+
+def decode_contents(contents: list[wire.Content]) -> tuple[core.Content, ...]:
+    return tuple(decode_content(c, f"contents[{i}]") for i, c in enumerate(contents))
+
+
+def decode_thinking(config: wire.ThinkingConfig | None) -> core.ThinkingConfig | None:
+    if config is None:
+        return None
+    return core.ThinkingConfig(
+        budget=config.thinking_budget,
+        level=config.thinking_level.upper() if config.thinking_level else None,
+        include_thoughts=bool(config.include_thoughts),
+    )
+
+
+def decode_generation_config(config: wire.GenerationConfig | None) -> core.GenerationConfig:
+    if config is None:
+        return core.GenerationConfig()
+    if config.logprobs is not None and not config.response_logprobs:
+        raise InvalidArgument(
+            "generationConfig.logprobs is only allowed when responseLogprobs is true.",
+            field="generationConfig.logprobs",
+        )
+    return core.GenerationConfig(
+        temperature=config.temperature,
+        top_p=config.top_p,
+        top_k=int(config.top_k) if config.top_k is not None else None,
+        candidate_count=config.candidate_count or 1,
+        max_output_tokens=config.max_output_tokens,
+        stop_sequences=tuple(config.stop_sequences or ()),
+        seed=config.seed,
+        presence_penalty=config.presence_penalty,
+        frequency_penalty=config.frequency_penalty,
+        response_logprobs=bool(config.response_logprobs),
+        logprobs=config.logprobs,
+        response_mime_type=config.response_mime_type,
+        response_schema=config.response_schema,
+        response_json_schema=config.response_json_schema,
+        thinking=decode_thinking(config.thinking_config),
+    )
+
+
+def _decode_tools(tools: list[wire.Tool] | None) -> tuple[core.Tool, ...]:
+    decoded: list[core.Tool] = []
+    for tool in tools or []:
+        for kind, spec in tool.model_dump(exclude_none=True, by_alias=True).items():
+            decoded.append(core.Tool(kind, spec if isinstance(spec, dict) else {"items": spec}))
+    return tuple(decoded)
+
+
+def decode_generate_request(
+    model: str, request: wire.GenerateContentRequest
+) -> core.GenerateRequest:
+    system = (
+        decode_content(request.system_instruction, "systemInstruction")
+        if request.system_instruction is not None
+        else None
+    )
+    tool_config = (
+        request.tool_config.model_dump(exclude_none=True, by_alias=True)
+        if request.tool_config
+        else None
+    )
+    return core.GenerateRequest(
+        model=model,
+        contents=decode_contents(request.contents),
+        system_instruction=system,
+        config=decode_generation_config(request.generation_config),
+        tools=_decode_tools(request.tools),
+        tool_config=tool_config,
+        cached_content=request.cached_content,
+    )

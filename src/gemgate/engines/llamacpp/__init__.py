@@ -1,0 +1,1 @@
+"""The embedded engine: llama.cpp's server engine in process through xllamacpp."""

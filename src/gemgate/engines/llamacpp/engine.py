@@ -1,0 +1,245 @@
+"""One GGUF model served by an in-process xllamacpp.Server.
+
+xllamacpp's calls are thread-safe and blocking: every generation runs on a worker thread of a
+shared pool and streams back through a callback onto the event loop. The engine's own loopback
+HTTP listener (which xllamacpp always opens) is locked with a random key and used only for the
+template and tokenizer endpoints, which the Python binding does not expose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import xllamacpp
+
+from gemgate.core.errors import GemgateError, Internal, InvalidArgument, Unavailable
+from gemgate.core.ports import (
+    ChatMessage,
+    EngineCapabilities,
+    EngineDelta,
+    EngineEvent,
+    EngineFinish,
+    SamplingParams,
+)
+from gemgate.core.types import FinishReason, LogprobStep, TokenLogprob
+
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    context_tokens: int = 4096
+    n_parallel: int = 4
+    n_threads: int = 2
+    prompt_cache_mib: int = 256
+    chat_template: str | None = None
+    log_level: int = -1
+
+
+def _params(path: Path, options: EngineOptions, key: str) -> Any:
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.n_parallel = options.n_parallel
+    params.n_ctx = options.context_tokens * options.n_parallel
+    params.cpuparams.n_threads = options.n_threads
+    params.cpuparams_batch.n_threads = options.n_threads
+    params.cache_ram_mib = options.prompt_cache_mib
+    params.endpoint_metrics = True
+    params.api_keys = [key]
+    params.verbosity = options.log_level
+    if options.chat_template:
+        params.chat_template = options.chat_template
+    return params
+
+
+class LlamaCppEngine:
+    """Implements core.ports.Engine for one loaded GGUF."""
+
+    def __init__(self, server: Any, key: str, executor: Executor, options: EngineOptions):
+        self._server = server
+        self._executor = executor
+        self._options = options
+        self._http = httpx.AsyncClient(
+            base_url=str(server.listening_address),
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30.0,
+        )
+        self._capabilities = EngineCapabilities(context_tokens=options.context_tokens)
+
+    @classmethod
+    def load(cls, path: Path, options: EngineOptions, executor: Executor) -> LlamaCppEngine:
+        """Blocking: loads the weights. Call from a worker thread."""
+        key = secrets.token_hex(16)
+        server = xllamacpp.Server(_params(path, options, key))
+        return cls(server, key, executor, options)
+
+    @property
+    def capabilities(self) -> EngineCapabilities:
+        return self._capabilities
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def render(self, messages: list[ChatMessage]) -> str:
+        body = {"messages": [{"role": m.role, "content": m.content} for m in messages]}
+        reply = await self._local_call("/apply-template", body)
+        return str(reply["prompt"])
+
+    async def count_tokens(self, prompt: str) -> int:
+        # The completion endpoint tokenizes with special tokens added (BOS where the model
+        # wants one); ask the tokenizer for exactly that so counts match generation's.
+        reply = await self._local_call("/tokenize", {"content": prompt, "add_special": True})
+        return len(reply["tokens"])
+
+    def busy_slots(self) -> int:
+        text = str(self._server.handle_metrics())
+        for line in text.splitlines():
+            if line.startswith("llamacpp:requests_processing"):
+                return int(float(line.split()[-1]))
+        return 0
+
+    async def _local_call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reply = await self._http.post(path, json=body)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"local engine did not answer: {exc}") from exc
+        if reply.status_code != 200:
+            raise Internal(f"local engine {path} answered {reply.status_code}")
+        data: dict[str, Any] = reply.json()
+        return data
+
+    async def generate(self, prompt: str, params: SamplingParams) -> AsyncIterator[EngineEvent]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        stop = threading.Event()
+
+        def post(item: object) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop is gone: nobody is listening any more
+                stop.set()
+
+        def on_chunk(chunk: dict[str, Any]) -> bool:
+            post(chunk)
+            return stop.is_set()
+
+        def run() -> None:
+            try:
+                self._server.handle_completions(_request_body(prompt, params), on_chunk)
+            except Exception as exc:  # surfaced to the awaiting coroutine, never swallowed
+                post(exc)
+            finally:
+                post(_DONE)
+
+        loop.run_in_executor(self._executor, run)
+        decoder = _ChunkDecoder(params.logprobs)
+        try:
+            while (item := await queue.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise Internal(f"local engine failed: {item}") from item
+                for event in decoder.feed(item):
+                    yield event
+        finally:
+            stop.set()
+
+
+def _request_body(prompt: str, params: SamplingParams) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "prompt": prompt,
+        "max_tokens": params.max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "cache_prompt": True,
+    }
+    optional = {
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "top_k": params.top_k,
+        "seed": params.seed,
+        "presence_penalty": params.presence_penalty,
+        "frequency_penalty": params.frequency_penalty,
+    }
+    body.update({k: v for k, v in optional.items() if v is not None})
+    if params.stop:
+        body["stop"] = list(params.stop)
+    if params.logprobs is not None:
+        body["logprobs"] = max(params.logprobs, 1)
+    return body
+
+
+class _ChunkDecoder:
+    """Turns OpenAI-completion stream chunks from llama.cpp into engine events."""
+
+    def __init__(self, top_n: int | None) -> None:
+        self._top_n = top_n
+        self._finish: FinishReason | None = None
+
+    def feed(self, chunk: dict[str, Any]) -> list[EngineEvent]:
+        if "error" in chunk:
+            raise _engine_error(chunk["error"])
+        events: list[EngineEvent] = []
+        for choice in chunk.get("choices") or []:
+            text = choice.get("text") or ""
+            steps = self._logprobs(choice.get("logprobs"))
+            if text or steps:
+                events.append(EngineDelta(text=text, logprobs=steps))
+            if choice.get("finish_reason"):
+                self._finish = _FINISH.get(choice["finish_reason"], FinishReason.OTHER)
+        usage = chunk.get("usage")
+        if usage:
+            details = usage.get("prompt_tokens_details") or {}
+            events.append(
+                EngineFinish(
+                    reason=self._finish or FinishReason.STOP,
+                    prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                    completion_tokens=int(usage.get("completion_tokens", 0)),
+                    cached_tokens=int(details.get("cached_tokens", 0)),
+                )
+            )
+        return events
+
+    def _logprobs(self, raw: dict[str, Any] | None) -> tuple[LogprobStep, ...]:
+        if self._top_n is None or not raw:
+            return ()
+        return tuple(
+            LogprobStep(
+                chosen=_token_logprob(item),
+                top=tuple(_token_logprob(t) for t in item.get("top_logprobs", [])[: self._top_n]),
+            )
+            for item in raw.get("content") or []
+        )
+
+
+def _token_logprob(item: dict[str, Any]) -> TokenLogprob:
+    return TokenLogprob(
+        token=str(item.get("token", "")),
+        token_id=int(item.get("id", -1)),
+        logprob=float(item.get("logprob", 0.0)),
+    )
+
+
+_FINISH = {"stop": FinishReason.STOP, "length": FinishReason.MAX_TOKENS}
+
+
+def _engine_error(error: dict[str, Any]) -> GemgateError:
+    kind = error.get("type", "")
+    if kind == "exceed_context_size_error":
+        return InvalidArgument(
+            f"The input token count ({error.get('n_prompt_tokens')}) exceeds the maximum "
+            f"number of tokens allowed ({error.get('n_ctx')}).",
+            field="contents",
+        )
+    message = str(error.get("message", "local engine error"))
+    if error.get("code") == 400:
+        return InvalidArgument(message)
+    if error.get("code") == 503:
+        return Unavailable(message)
+    return Internal(message)

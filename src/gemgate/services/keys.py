@@ -1,0 +1,73 @@
+"""API keys: creation (the secret is shown once), verification, revocation, and auth policy.
+
+Keys are 256-bit random secrets, so a single SHA-256 is the right hash at rest: there is
+nothing to brute-force that a slow password hash would protect, and it keeps every request's
+check to one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from gemgate.core.errors import InvalidArgument, PermissionDenied
+from gemgate.core.ports import ApiKeyRecord, KeyStore
+
+KEY_PREFIX = "sk-"
+OPEN_PROJECT = "default"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for: a project, through a key (None when the server runs open)."""
+
+    project: str
+    key_id: str | None
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class KeyService:
+    def __init__(self, store: KeyStore, open_when_keyless: bool) -> None:
+        self._store = store
+        self._open_when_keyless = open_when_keyless
+
+    def create(self, project: str, name: str = "") -> tuple[ApiKeyRecord, str]:
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        record = ApiKeyRecord(
+            id=secrets.token_hex(8),
+            project=project,
+            name=name,
+            prefix=secret[:10],
+            created_at=time.time(),
+        )
+        self._store.add(record, hash_secret(secret))
+        return record, secret
+
+    def list(self) -> list[ApiKeyRecord]:
+        return self._store.list()
+
+    def active_count(self) -> int:
+        return self._store.count_active()
+
+    def revoke(self, key_id: str) -> bool:
+        return self._store.revoke(key_id, time.time())
+
+    def authenticate(self, secret: str | None) -> Principal:
+        """Google's answers: no key -> 403, an unknown or revoked key -> 400 API_KEY_INVALID."""
+        if self._open_when_keyless and self._store.count_active() == 0:
+            return Principal(OPEN_PROJECT, None)
+        if not secret:
+            raise PermissionDenied(
+                "Method doesn't allow unregistered callers (callers without established "
+                "identity). Please use API Key or other form of API consumer identity to call "
+                "this API."
+            )
+        record = self._store.find_by_hash(hash_secret(secret))
+        if record is None or record.revoked_at is not None:
+            raise InvalidArgument("API key not valid. Please pass a valid API key.", field="key")
+        return Principal(record.project, record.id)

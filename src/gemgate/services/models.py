@@ -1,0 +1,115 @@
+"""The model registry: which public model ids exist and which local model answers each.
+
+A public id is a local model id, or an alias (Gemini ids real code uses) that points at one.
+Dated previews (`gemini-2.5-flash-preview-04-17`), numbered versions (`gemini-2.0-flash-001`)
+and the relay's `-nothink` suffix resolve through the alias they extend. Anything else is
+NOT_FOUND: there is no silent fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gemgate.core.errors import NotFound
+from gemgate.core.types import ModelInfo
+
+NOTHINK_SUFFIX = "-nothink"
+_VERSIONED = re.compile(r"^(?P<base>.+?)-(?:preview-\d{2}-\d{2}(?:-\d{2,4})?|exp-\d{4}|\d{3})$")
+
+# Sampling defaults the engine applies when a request leaves them unset (llama.cpp's).
+DEFAULT_TEMPERATURE = 0.8
+DEFAULT_TOP_P = 0.95
+DEFAULT_TOP_K = 40
+MAX_TEMPERATURE = 2.0
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    id: str
+    display_name: str
+    description: str
+    context_tokens: int
+    max_output_tokens: int
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A request's model: the id asked for, the local model serving it, and its modifiers."""
+
+    requested: str
+    local: LocalModel
+    thinking_disabled: bool = False
+
+
+def strip_resource_prefix(name: str) -> str:
+    return name.removeprefix("models/")
+
+
+class ModelRegistry:
+    def __init__(
+        self, local_models: list[LocalModel], aliases: dict[str, str], default_model: str
+    ) -> None:
+        self._local = {model.id: model for model in local_models}
+        if default_model not in self._local:
+            raise ValueError(f"default model {default_model!r} is not a configured local model")
+        self._default = default_model
+        self._aliases = {
+            alias: (default_model if target == "default" else target)
+            for alias, target in aliases.items()
+        }
+        for alias, target in self._aliases.items():
+            if target not in self._local:
+                raise ValueError(f"alias {alias!r} points at unknown local model {target!r}")
+
+    @property
+    def default_model(self) -> str:
+        return self._default
+
+    def resolve(self, name: str) -> ResolvedModel:
+        requested = strip_resource_prefix(name)
+        base, nothink = requested, False
+        if base.endswith(NOTHINK_SUFFIX):
+            base, nothink = base.removesuffix(NOTHINK_SUFFIX), True
+        local_id = self._target(base)
+        if local_id is None:
+            raise NotFound(
+                f"models/{requested} is not found for API version, or is not supported for "
+                "generateContent. Call ListModels to see the list of available models.",
+                field="model",
+            )
+        return ResolvedModel(requested, self._local[local_id], thinking_disabled=nothink)
+
+    def _target(self, name: str) -> str | None:
+        if name in self._local:
+            return name
+        if name in self._aliases:
+            return self._aliases[name]
+        versioned = _VERSIONED.match(name)
+        if versioned and versioned["base"] in self._aliases:
+            return self._aliases[versioned["base"]]
+        return None
+
+    def info(self, name: str) -> ModelInfo:
+        resolved = self.resolve(name)
+        return self._describe(resolved.requested, resolved.local)
+
+    def list_models(self) -> list[ModelInfo]:
+        local = [self._describe(model.id, model) for model in self._local.values()]
+        aliased = [self._describe(alias, self._local[t]) for alias, t in self._aliases.items()]
+        return local + aliased
+
+    def _describe(self, public_id: str, local: LocalModel) -> ModelInfo:
+        is_alias = public_id != local.id
+        return ModelInfo(
+            id=public_id,
+            display_name=f"{public_id} (served by {local.id})" if is_alias else local.display_name,
+            description=local.description if not is_alias else f"Alias of {local.id}.",
+            version=local.id,
+            input_token_limit=local.context_tokens,
+            output_token_limit=local.max_output_tokens,
+            temperature=DEFAULT_TEMPERATURE,
+            max_temperature=MAX_TEMPERATURE,
+            top_p=DEFAULT_TOP_P,
+            top_k=DEFAULT_TOP_K,
+        )

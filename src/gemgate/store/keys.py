@@ -1,0 +1,88 @@
+"""API keys at rest: only a hash of each secret is stored."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, String, create_engine, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from gemgate.core.ports import ApiKeyRecord
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    def record(self) -> ApiKeyRecord:
+        return ApiKeyRecord(
+            id=self.id,
+            project=self.project,
+            name=self.name,
+            prefix=self.prefix,
+            created_at=self.created_at,
+            revoked_at=self.revoked_at,
+        )
+
+
+def open_database(url: str) -> Engine:
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+class SqlKeyStore:
+    """core.ports.KeyStore over SQLAlchemy."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add(self, record: ApiKeyRecord, secret_hash: str) -> None:
+        with Session(self._engine) as session, session.begin():
+            session.add(
+                ApiKeyRow(
+                    id=record.id,
+                    project=record.project,
+                    name=record.name,
+                    prefix=record.prefix,
+                    secret_hash=secret_hash,
+                    created_at=record.created_at,
+                    revoked_at=record.revoked_at,
+                )
+            )
+
+    def find_by_hash(self, secret_hash: str) -> ApiKeyRecord | None:
+        with Session(self._engine) as session:
+            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.secret_hash == secret_hash))
+            return row.record() if row else None
+
+    def list(self) -> list[ApiKeyRecord]:
+        with Session(self._engine) as session:
+            rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))
+            return [row.record() for row in rows]
+
+    def revoke(self, key_id: str, when: float) -> bool:
+        with Session(self._engine) as session, session.begin():
+            result = session.execute(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
+                .values(revoked_at=when)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def count_active(self) -> int:
+        with Session(self._engine) as session:
+            count = session.scalar(
+                select(func.count()).select_from(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))
+            )
+            return int(count or 0)
