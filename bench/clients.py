@@ -118,7 +118,25 @@ class GeminiStreamCheck:
         return sorted(self.notes)
 
 
-def openai_chat_stream(client: httpx.Client, base_url: str, model: str, work: Workload) -> StreamFn:
+def probe_prompt_tokens(client: httpx.Client, base_url: str, model: str, work: Workload) -> int:
+    """The prompt's token count from a one-token non-streaming call (for servers whose
+    streams carry no usage)."""
+    body = {**work.openai_chat_body(), "model": model, "stream": False, "max_tokens": 1}
+    del body["stream_options"]
+    reply = client.post(f"{base_url}/v1/chat/completions", json=body)
+    reply.raise_for_status()
+    count: int = reply.json()["usage"]["prompt_tokens"]
+    return count
+
+
+def openai_chat_stream(
+    client: httpx.Client,
+    base_url: str,
+    model: str,
+    work: Workload,
+    prompt_tokens: int | None = None,
+) -> StreamFn:
+    """`prompt_tokens` stands in when the stream reports no usage."""
     url = f"{base_url}/v1/chat/completions"
     body = {**work.openai_chat_body(), "model": model}
 
@@ -138,7 +156,7 @@ def openai_chat_stream(client: httpx.Client, base_url: str, model: str, work: Wo
                     finish = choice.get("finish_reason") or finish
         return timer.sample(
             usage.get("completion_tokens"),
-            prompt_tokens=usage.get("prompt_tokens"),
+            prompt_tokens=usage.get("prompt_tokens", prompt_tokens),
             finish_reason=finish,
         )
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from clients import gemini_stream, http_client, openai_chat_stream
+from clients import gemini_stream, http_client, openai_chat_stream, probe_prompt_tokens
 from measure import ScenarioResult, StreamFn, run_scenario
 from procs import HOST, free_port, running_server
 from report import (
@@ -117,7 +117,8 @@ def bench_llama_server(
     with running_server(argv, f"{base}/v1/models", logs / "llama_cpp_server.log") as startup:
         print(f"  llama_cpp.server healthy after {startup:.1f} s", file=sys.stderr)
         with http_client(max(levels(args))) as client:
-            stream = openai_chat_stream(client, base, args.model, work)
+            prompt_tokens = probe_prompt_tokens(client, base, args.model, work)
+            stream = openai_chat_stream(client, base, args.model, work, prompt_tokens)
             return scenarios(LLAMA_SERVER, stream, args)
 
 

@@ -5,7 +5,7 @@ Mounted by the app under /gemini and at the root, for v1, v1beta, v1alpha and no
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,11 +112,11 @@ class _Handlers:
 
 
 async def _payloads(
-    first: StreamChunk, rest: AsyncIterator[StreamChunk]
+    first: StreamChunk, rest: AsyncGenerator[StreamChunk, None]
 ) -> AsyncIterator[dict[str, Any]]:
     try:
         yield encode.encode_chunk(first)
         async for chunk in rest:
             yield encode.encode_chunk(chunk)
     finally:
-        await rest.aclose()  # type: ignore[attr-defined]
+        await rest.aclose()

@@ -105,5 +105,11 @@ def chat_messages(
             messages.append(ChatMessage("system", text))
     for i, content in enumerate(contents):
         text = _content_text(content, f"contents[{i}]", model_id)
-        messages.append(ChatMessage(_CHAT_ROLE[content.role], text))
+        role = _CHAT_ROLE[content.role]
+        if messages and messages[-1].role == role:
+            # Gemini allows consecutive turns of one role; chat templates do not.
+            text = f"{messages[-1].content}\n\n{text}" if messages[-1].content else text
+            messages[-1] = ChatMessage(role, text)
+        else:
+            messages.append(ChatMessage(role, text))
     return messages

@@ -112,7 +112,7 @@ class LlamaCppEngine:
         except httpx.HTTPError as exc:
             raise Unavailable(f"local engine did not answer: {exc}") from exc
         if reply.status_code != 200:
-            raise Internal(f"local engine {path} answered {reply.status_code}")
+            raise _engine_error(_error_of(reply))
         data: dict[str, Any] = reply.json()
         return data
 
@@ -227,6 +227,16 @@ def _token_logprob(item: dict[str, Any]) -> TokenLogprob:
 
 
 _FINISH = {"stop": FinishReason.STOP, "length": FinishReason.MAX_TOKENS}
+
+
+def _error_of(reply: httpx.Response) -> dict[str, Any]:
+    try:
+        error = reply.json().get("error")
+    except ValueError:
+        error = None
+    if isinstance(error, dict):
+        return error
+    return {"code": reply.status_code, "message": reply.text[:200]}
 
 
 def _engine_error(error: dict[str, Any]) -> GemgateError:

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from google import genai
+from google.genai import types
+from google.genai.client import AsyncClient
+
+from tests.serving import RunningServer, gemgate_server
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data_dir: Path = tmp_path_factory.mktemp("gemgate-e2e")
+    with gemgate_server(data_dir, env={"GEMGATE_N_PARALLEL": "4"}) as running:
+        yield running
+
+
+@pytest.fixture(scope="session", params=["/gemini", ""], ids=["gemini-prefix", "root"])
+def client(request: pytest.FixtureRequest, server: RunningServer) -> genai.Client:
+    return genai.Client(
+        api_key="test-key",
+        http_options=types.HttpOptions(base_url=server.url + request.param),
+    )
+
+
+@pytest.fixture(scope="session")
+def gemini(server: RunningServer) -> genai.Client:
+    """One client for tests where the base URL does not matter."""
+    return genai.Client(
+        api_key="test-key", http_options=types.HttpOptions(base_url=server.url + "/gemini")
+    )
+
+
+@pytest.fixture
+async def aio(server: RunningServer) -> AsyncIterator[AsyncClient]:
+    """An async client, closed after the test so no socket outlives it."""
+    client = genai.Client(
+        api_key="test-key", http_options=types.HttpOptions(base_url=server.url + "/gemini")
+    )
+    async with client.aio as aio_client:
+        yield aio_client
