@@ -77,6 +77,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--n-parallel", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ctx-per-slot", type=int, default=4096)
+    parser.add_argument("--quiet-wait", type=float, default=120.0)
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args(argv)
 
@@ -86,10 +87,9 @@ def main(argv: list[str]) -> int:
     work = Workload(prompt=args.prompt, max_tokens=args.tokens)
     server = make_server(args.model, args.n_parallel, args.threads, args.ctx_per_slot)
     stream = direct_stream(server, work)
-    results = [
-        run_scenario(ENGINE, stream, int(n), args.runs).to_json() for n in args.streams.split(",")
-    ]
-    args.out.write_text(json.dumps(results))
+    levels = [int(n) for n in args.streams.split(",")]
+    results = [run_scenario(ENGINE, stream, n, args.runs, args.quiet_wait) for n in levels]
+    args.out.write_text(json.dumps([r.to_json() for r in results]))
     return 0
 
 

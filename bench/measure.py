@@ -7,6 +7,7 @@ A *stream function* performs one streaming generation and returns a `StreamSampl
 from __future__ import annotations
 
 import hashlib
+import os
 import statistics
 import threading
 import time
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from machine import CpuMeter, wait_quiet
 
 ROUND_TIMEOUT_S = 300.0
 
@@ -104,6 +107,8 @@ class RoundStats:
     finish_reasons: list[str | None]
     text_digests: list[str]
     notes: list[str]
+    foreign_cores: float = 0.0  # CPU used by other processes during the round
+    waited_s: float = 0.0  # how long the round waited for a quiet machine
 
 
 def digest(text: str) -> str:
@@ -174,13 +179,21 @@ def run_round(stream: StreamFn, streams: int) -> list[StreamSample]:
         return [f.result(timeout=ROUND_TIMEOUT_S) for f in futures]
 
 
-def run_scenario(engine: str, stream: StreamFn, streams: int, runs: int) -> ScenarioResult:
+def measured_round(stream: StreamFn, streams: int, quiet_wait_s: float) -> RoundStats:
+    """Wait for a quiet machine, then run one round and note what else used the CPU."""
+    waited, _ = wait_quiet(quiet_wait_s)
+    meter = CpuMeter(os.getpid()).start()
+    samples = run_round(stream, streams)
+    stats = summarize_round(samples)
+    stats.foreign_cores, stats.waited_s = meter.foreign_cores(), waited
+    return stats
+
+
+def run_scenario(
+    engine: str, stream: StreamFn, streams: int, runs: int, quiet_wait_s: float = 120.0
+) -> ScenarioResult:
     """A warm-up round (excluded), then `runs` measured rounds."""
-    run_round(stream, streams)
-    rounds: list[RoundStats] = []
-    text = ""
-    for _ in range(runs):
-        samples = run_round(stream, streams)
-        rounds.append(summarize_round(samples))
-        text = samples[0].text
+    wait_quiet(quiet_wait_s)
+    text = run_round(stream, streams)[0].text
+    rounds = [measured_round(stream, streams, quiet_wait_s) for _ in range(runs)]
     return ScenarioResult(engine, streams, rounds, text)

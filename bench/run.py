@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from clients import gemini_stream, http_client, openai_chat_stream, probe_prompt_tokens
+from machine import machine_info
 from measure import ScenarioResult, StreamFn, run_scenario
 from procs import HOST, free_port, running_server
 from report import (
@@ -69,6 +68,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--prompt", default=Workload().prompt)
     p.add_argument("--engines", default=",".join(ENGINES), help="subset to run")
     p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument(
+        "--quiet-wait", type=float, default=120.0, help="max s to wait for a quiet CPU per round"
+    )
     p.add_argument("--logs", type=Path, help="keep server logs here (default: a temp dir)")
     p.add_argument("--gemgate", default=str(MAIN_VENV / "gemgate"), help="gemgate executable")
     p.add_argument("--gemgate-model", default="gemini-2.5-flash", help="model id to request")
@@ -85,7 +87,7 @@ def scenarios(engine: str, stream: StreamFn, args: argparse.Namespace) -> list[S
     results = []
     for n in levels(args):
         print(f"  {engine}: {n} stream(s)...", file=sys.stderr, flush=True)
-        results.append(run_scenario(engine, stream, n, args.runs))
+        results.append(run_scenario(engine, stream, n, args.runs, args.quiet_wait))
     return results
 
 
@@ -127,7 +129,8 @@ def bench_direct(args: argparse.Namespace, work: Workload, logs: Path) -> list[S
     argv = [args.direct_python, str(BENCH / "direct_engine.py"), "--model", args.model]
     argv += ["--tokens", str(work.max_tokens), "--runs", str(args.runs), "--streams", args.streams]
     argv += ["--prompt", work.prompt, "--n-parallel", str(args.slots)]
-    argv += ["--threads", str(args.threads), "--out", str(out)]
+    argv += ["--threads", str(args.threads), "--quiet-wait", str(args.quiet_wait)]
+    argv += ["--out", str(out)]
     print(f"  {DIRECT}: {args.streams} stream(s)...", file=sys.stderr, flush=True)
     with (logs / "direct.log").open("wb") as log:
         subprocess.run(
@@ -141,23 +144,6 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Workload, Path], list[ScenarioR
     LLAMA_SERVER: bench_llama_server,
     DIRECT: bench_direct,
 }
-
-
-def machine() -> dict[str, Any]:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def run_all(args: argparse.Namespace, logs: Path) -> tuple[list[ScenarioResult], dict[str, str]]:
@@ -205,7 +191,7 @@ def to_json(
     return {
         "command": shlex.join(["python", "bench/run.py", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": machine(),
+        "machine": machine_info(),
         "config": {k: v for k, v in vars(args).items() if k not in ("json", "logs")},
         "results": [r.to_json() for r in results],
         "ratios": rows,

@@ -67,7 +67,7 @@ def serve(
     settings = _settings(config, host=host, port=port, data_dir=data_dir, no_auth=no_auth or None)
     settings = _with_model(settings, model)
     exposed = not is_loopback(settings.host) and not settings.no_auth
-    if exposed and build_key_service(settings).active_count() == 0:
+    if exposed and not build_key_service(settings).any_created():
         typer.echo(
             f"refusing to serve on {settings.host} with no API keys: create one with "
             "`gemgate keys create --project P` or pass --no-auth explicitly.",

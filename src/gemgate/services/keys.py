@@ -51,15 +51,19 @@ class KeyService:
     def list(self) -> list[ApiKeyRecord]:
         return self._store.list()
 
-    def active_count(self) -> int:
-        return self._store.count_active()
+    def any_created(self) -> bool:
+        return self._store.count() > 0
 
     def revoke(self, key_id: str) -> bool:
         return self._store.revoke(key_id, time.time())
 
     def authenticate(self, secret: str | None) -> Principal:
-        """Google's answers: no key -> 403, an unknown or revoked key -> 400 API_KEY_INVALID."""
-        if self._open_when_keyless and self._store.count_active() == 0:
+        """Google's answers: no key -> 403, an unknown or revoked key -> 400 API_KEY_INVALID.
+
+        Open (when allowed) only while no key was ever created: revoking the last key must
+        not quietly open the server again.
+        """
+        if self._open_when_keyless and not self.any_created():
             return Principal(OPEN_PROJECT, None)
         if not secret:
             raise PermissionDenied(

@@ -80,9 +80,7 @@ class SqlKeyStore:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def count_active(self) -> int:
+    def count(self) -> int:
+        """Every key ever created, revoked ones included."""
         with Session(self._engine) as session:
-            count = session.scalar(
-                select(func.count()).select_from(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))
-            )
-            return int(count or 0)
+            return int(session.scalar(select(func.count()).select_from(ApiKeyRow)) or 0)
