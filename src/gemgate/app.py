@@ -22,7 +22,9 @@ from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
 from gemgate.services.models import LocalModel, ModelRegistry
+from gemgate.services.signatures import Signer
 from gemgate.store.keys import SqlKeyStore, open_database
+from gemgate.store.secrets import load_or_create_secret
 
 GEMINI_PREFIXES = ("", "/gemini")
 GEMINI_VERSIONS = ("/v1", "/v1beta", "/v1alpha", "")
@@ -82,7 +84,8 @@ def create_app(settings: Settings) -> FastAPI:
         cache_dir=settings.data_dir / "models",
     )
     keys = build_key_service(settings)
-    generation = GenerationService(registry, engines)
+    signer = Signer(load_or_create_secret(settings.data_dir / "signing.key"))
+    generation = GenerationService(registry, engines, signer)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -14,10 +14,14 @@ from gemgate.core.ports import (
     EngineDelta,
     EngineEvent,
     EngineFinish,
+    OutputConstraint,
     SamplingParams,
 )
 from gemgate.services.generation import GenerationService
 from gemgate.services.models import LocalModel, ModelRegistry
+from gemgate.services.signatures import Signer
+
+SIGNER = Signer(b"k" * 32)
 
 
 class FakeEngine:
@@ -27,6 +31,7 @@ class FakeEngine:
         self.reply = reply
         self.calls: list[SamplingParams] = []
         self.rendered: list[list[ChatMessage]] = []
+        self.constraints: list[OutputConstraint] = []
 
     @property
     def capabilities(self) -> EngineCapabilities:
@@ -38,6 +43,9 @@ class FakeEngine:
 
     async def count_tokens(self, prompt: str) -> int:
         return len(prompt.split())
+
+    def check_constraint(self, constraint: OutputConstraint) -> None:
+        self.constraints.append(constraint)
 
     async def generate(self, prompt: str, params: SamplingParams) -> AsyncIterator[EngineEvent]:
         self.calls.append(params)
@@ -64,7 +72,7 @@ def service(engine: FakeEngine) -> GenerationService:
     registry = ModelRegistry(
         [LocalModel("small", "Small", "", 100, 10)], {"gemini-2.5-flash": "default"}, "small"
     )
-    return GenerationService(registry, FakeEngines(engine))
+    return GenerationService(registry, FakeEngines(engine), SIGNER)
 
 
 def ask(text: str = "hi", **config: object) -> core.GenerateRequest:
@@ -153,7 +161,7 @@ async def test_inline_text_documents_become_prompt_text() -> None:
         core.GenerateRequest(
             "small",
             (core.Content(core.Role.USER, (core.TextPart("x"),)),),
-            tools=(core.Tool("functionDeclarations"),),
+            tools=(core.Tool("googleSearch"),),
         ),
         core.GenerateRequest(
             "small",
@@ -161,7 +169,7 @@ async def test_inline_text_documents_become_prompt_text() -> None:
             config=core.GenerationConfig(thinking=core.ThinkingConfig(budget=100)),
         ),
     ],
-    ids=["no-contents", "no-parts", "audio-on-text-model", "tools", "thinking-budget"],
+    ids=["no-contents", "no-parts", "audio-on-text-model", "search-tool", "thinking-budget"],
 )
 async def test_what_the_model_cannot_do_is_a_clear_400(request_: core.GenerateRequest) -> None:
     with pytest.raises(InvalidArgument):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
 
 from gemgate.core.types import FinishReason, LogprobStep
 
@@ -18,6 +18,42 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class JsonConstraint:
+    """Output must be one JSON value valid against `schema` (JSON Schema)."""
+
+    schema: Any
+    field: str
+
+
+@dataclass(frozen=True)
+class ChoiceConstraint:
+    """Output must be exactly one of `options`."""
+
+    options: tuple[str, ...]
+    field: str
+
+
+@dataclass(frozen=True)
+class ToolCallConstraint:
+    """Output is either free text (when allowed) or 1..max_calls tool-call blocks.
+
+    A block is OPEN + {"name": <one of the functions>, "args": <its parameters>} + CLOSE,
+    the documented default tool-call format for local models without one of their own.
+    """
+
+    OPEN: ClassVar[str] = "<tool_call>"
+    CLOSE: ClassVar[str] = "</tool_call>"
+
+    functions: tuple[tuple[str, Any], ...]  # (name, JSON Schema of its args)
+    allow_text: bool
+    max_calls: int
+    field: str
+
+
+OutputConstraint = JsonConstraint | ChoiceConstraint | ToolCallConstraint
+
+
+@dataclass(frozen=True)
 class SamplingParams:
     max_tokens: int
     temperature: float | None = None
@@ -28,6 +64,7 @@ class SamplingParams:
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     logprobs: int | None = None  # None: none; 0: chosen token only; n: also top n
+    constraint: OutputConstraint | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +103,9 @@ class Engine(Protocol):
 
     async def count_tokens(self, prompt: str) -> int:
         """Tokens the engine will evaluate for this prompt (special tokens included)."""
+
+    def check_constraint(self, constraint: OutputConstraint) -> None:
+        """Raise InvalidArgument (naming constraint.field) if it cannot be enforced."""
 
     def generate(self, prompt: str, params: SamplingParams) -> AsyncIterator[EngineEvent]:
         """Stream deltas, then exactly one EngineFinish. Closing the iterator stops work."""

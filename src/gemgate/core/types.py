@@ -123,7 +123,7 @@ class GenerationConfig:
     response_logprobs: bool = False
     logprobs: int | None = None
     response_mime_type: str | None = None
-    response_schema: dict[str, Any] | None = None
+    # Always JSON Schema: Google's OpenAPI-subset responseSchema is translated at decode.
     response_json_schema: Any = None
     thinking: ThinkingConfig | None = None
 

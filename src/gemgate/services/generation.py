@@ -6,35 +6,32 @@ merges their streams; a non-streaming answer is the same stream, aggregated.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import secrets
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, replace
 
-from gemgate.core.errors import Internal, InvalidArgument
-from gemgate.core.ports import (
-    Engine,
-    EngineDelta,
-    EngineEvent,
-    EngineFinish,
-    EngineProvider,
-    SamplingParams,
-)
+from gemgate.core.errors import InvalidArgument
+from gemgate.core.ports import Engine, EngineProvider, OutputConstraint, SamplingParams
 from gemgate.core.types import (
     Candidate,
     Content,
+    FunctionCallPart,
     GenerateRequest,
     GenerateResponse,
     GenerationConfig,
     LogprobStep,
+    Part,
     StreamChunk,
     TextPart,
-    Usage,
 )
+from gemgate.services.merging import CandidateMerger
 from gemgate.services.models import ModelRegistry, ResolvedModel
 from gemgate.services.prompting import chat_messages
+from gemgate.services.shaping import CallShaper, Shaper, TextShaper
+from gemgate.services.signatures import Signer
+from gemgate.services.structured import JSON_MIME, response_constraint
+from gemgate.services.tools import ToolPlan, plan_tools, tool_constraint, tool_prompt
 from gemgate.services.unsupported import reject_unsupported
 
 
@@ -44,12 +41,14 @@ class _Plan:
     model: ResolvedModel
     prompt: str
     params: tuple[SamplingParams, ...]
+    shaper: Callable[[], Shaper]
 
 
 class GenerationService:
-    def __init__(self, registry: ModelRegistry, engines: EngineProvider) -> None:
+    def __init__(self, registry: ModelRegistry, engines: EngineProvider, signer: Signer) -> None:
         self._registry = registry
         self._engines = engines
+        self._signer = signer
 
     async def count_tokens(
         self, model: str, contents: tuple[Content, ...], system_instruction: Content | None
@@ -60,16 +59,14 @@ class GenerationService:
         return await engine.count_tokens(await engine.render(messages))
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        texts: dict[int, list[str]] = {}
+        parts: dict[int, list[Part]] = {}
         steps: dict[int, list[LogprobStep]] = {}
         finals: dict[int, Candidate] = {}
         last: StreamChunk | None = None
         async for chunk in self.stream(request):
             last = chunk
             for cand in chunk.candidates:
-                texts.setdefault(cand.index, []).extend(
-                    p.text for p in cand.parts if isinstance(p, TextPart)
-                )
+                parts.setdefault(cand.index, []).extend(cand.parts)
                 steps.setdefault(cand.index, []).extend(cand.logprobs or ())
                 if cand.finish_reason is not None:
                     finals[cand.index] = cand
@@ -78,7 +75,7 @@ class GenerationService:
         candidates = tuple(
             Candidate(
                 index=i,
-                parts=(TextPart("".join(texts.get(i, []))),),
+                parts=_joined(parts.get(i, [])),
                 finish_reason=finals[i].finish_reason,
                 logprobs=tuple(steps.get(i, [])) if logprobs_on else None,
             )
@@ -90,11 +87,12 @@ class GenerationService:
 
     async def stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
         plan = await self._plan(request)
-        merger = _CandidateMerger(
+        merger = CandidateMerger(
             model_version=plan.model.local.id,
             response_id=secrets.token_urlsafe(16),
             create_time=time.time(),
             want_logprobs=request.config.response_logprobs,
+            shaper=plan.shaper,
         )
         async for chunk in merger.run(plan.engine, plan.prompt, plan.params):
             yield chunk
@@ -104,15 +102,55 @@ class GenerationService:
         reject_unsupported(request, resolved)
         config = request.config
         _check_output_limit(config, resolved)
+        tools = plan_tools(request)
+        self._verify_signatures(request.contents)
+        constraint = _constraint(config, tools)
         engine = await self._engines.engine(resolved.local.id)
-        messages = chat_messages(request.contents, request.system_instruction, resolved.local.id)
+        if constraint is not None:
+            engine.check_constraint(constraint)
+        section = tool_prompt(tools) if tools.calls_possible else None
+        messages = chat_messages(
+            request.contents, request.system_instruction, resolved.local.id, section
+        )
         prompt = await engine.render(messages)
-        base = _sampling(config, resolved)
+        base = replace(_sampling(config, resolved), constraint=constraint)
         params = tuple(
             replace(base, seed=None if base.seed is None else base.seed + i)
             for i in range(config.candidate_count)
         )
-        return _Plan(engine, resolved, prompt, params)
+        signer = self._signer
+        shaper: Callable[[], Shaper] = (
+            (lambda: CallShaper(signer)) if tools.calls_possible else TextShaper
+        )
+        return _Plan(engine, resolved, prompt, params, shaper)
+
+    def _verify_signatures(self, contents: tuple[Content, ...]) -> None:
+        for i, content in enumerate(contents):
+            for j, part in enumerate(content.parts):
+                if isinstance(part, FunctionCallPart):
+                    self._signer.verify(part, f"contents[{i}].parts[{j}]")
+
+
+def _constraint(config: GenerationConfig, tools: ToolPlan) -> OutputConstraint | None:
+    if not tools.calls_possible:
+        return response_constraint(config)
+    if config.response_mime_type == JSON_MIME:
+        raise InvalidArgument(
+            f"Function calling with a response mime type: '{JSON_MIME}' is unsupported.",
+            field="generationConfig.responseMimeType",
+        )
+    return tool_constraint(tools)
+
+
+def _joined(parts: list[Part]) -> tuple[Part, ...]:
+    """Adjacent text deltas become one text part; other parts keep their place."""
+    out: list[Part] = []
+    for part in parts:
+        if isinstance(part, TextPart) and out and isinstance(out[-1], TextPart):
+            out[-1] = TextPart(out[-1].text + part.text, out[-1].thought)
+        else:
+            out.append(part)
+    return tuple(out) or (TextPart(""),)
 
 
 def _check_output_limit(config: GenerationConfig, model: ResolvedModel) -> None:
@@ -140,100 +178,3 @@ def _sampling(config: GenerationConfig, model: ResolvedModel) -> SamplingParams:
         frequency_penalty=config.frequency_penalty,
         logprobs=logprobs,
     )
-
-
-_END = object()
-
-
-class _CandidateMerger:
-    """Runs one engine stream per candidate and merges them into response chunks.
-
-    Whatever has arrived by the time the consumer is ready goes out as one chunk, so a slow
-    client gets fewer, larger chunks instead of a backlog. Usage rides on the last chunk.
-    """
-
-    def __init__(
-        self, model_version: str, response_id: str, create_time: float, want_logprobs: bool
-    ) -> None:
-        self._meta = (model_version, response_id, create_time)
-        self._want_logprobs = want_logprobs
-        self._queue: asyncio.Queue[tuple[int, EngineEvent | BaseException | object]] = (
-            asyncio.Queue()
-        )
-        self._finishes: dict[int, EngineFinish] = {}
-
-    async def run(
-        self, engine: Engine, prompt: str, params: tuple[SamplingParams, ...]
-    ) -> AsyncIterator[StreamChunk]:
-        tasks = [
-            asyncio.create_task(self._pump(i, engine.generate(prompt, p)))
-            for i, p in enumerate(params)
-        ]
-        try:
-            while len(self._finishes) < len(tasks):
-                batch = [await self._queue.get()]
-                while not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
-                chunk = self._chunk(batch, done_after=len(tasks))
-                if chunk is not None:
-                    yield chunk
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-    async def _pump(self, index: int, events: AsyncIterator[EngineEvent]) -> None:
-        try:
-            async for event in events:
-                self._queue.put_nowait((index, event))
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            self._queue.put_nowait((index, exc))
-        finally:
-            self._queue.put_nowait((index, _END))
-
-    def _chunk(self, batch: list[tuple[int, object]], done_after: int) -> StreamChunk | None:
-        texts: dict[int, list[str]] = {}
-        steps: dict[int, list[LogprobStep]] = {}
-        finished: set[int] = set()
-        for index, item in batch:
-            if isinstance(item, BaseException):
-                raise item
-            if item is _END:
-                if index not in self._finishes:
-                    raise Internal("the engine ended a generation without finishing it")
-                continue
-            texts.setdefault(index, [])
-            if isinstance(item, EngineDelta):
-                texts[index].append(item.text)
-                steps.setdefault(index, []).extend(item.logprobs)
-            elif isinstance(item, EngineFinish):
-                self._finishes[index] = item
-                finished.add(index)
-        candidates = tuple(
-            Candidate(
-                index=i,
-                parts=(TextPart("".join(texts[i])),),
-                finish_reason=self._finishes[i].reason if i in finished else None,
-                logprobs=tuple(steps.get(i, ())) if self._want_logprobs else None,
-            )
-            for i in sorted(texts)
-        )
-        if not candidates:
-            return None
-        done = len(self._finishes) == done_after
-        return StreamChunk(candidates, *self._meta, usage=self._usage() if done else None)
-
-    def _usage(self) -> Usage:
-        finishes = [self._finishes[i] for i in sorted(self._finishes)]
-        if not finishes:
-            return Usage()
-        first = finishes[0]
-        return Usage(
-            prompt_tokens=first.prompt_tokens,
-            candidates_tokens=sum(f.completion_tokens for f in finishes),
-            cached_tokens=min(first.cached_tokens, first.prompt_tokens),
-        )

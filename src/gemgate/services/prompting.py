@@ -17,6 +17,7 @@ from gemgate.core.types import (
     Role,
     TextPart,
 )
+from gemgate.services.tools import render_call, render_response
 
 _CHAT_ROLE = {Role.USER: "user", Role.MODEL: "assistant"}
 _TEXT_MIME_PREFIXES = ("text/",)
@@ -67,11 +68,10 @@ def part_text(part: Part, where: str, model_id: str) -> str | None:
             "no such file has been uploaded.",
             field=f"{where}.fileData",
         )
-    if isinstance(part, FunctionCallPart | FunctionResponsePart):
-        kind = "functionCall" if isinstance(part, FunctionCallPart) else "functionResponse"
-        raise InvalidArgument(
-            f"{where}.{kind} is not supported by this server yet.", field=f"{where}.{kind}"
-        )
+    if isinstance(part, FunctionCallPart):
+        return render_call(part)
+    if isinstance(part, FunctionResponsePart):
+        return render_response(part)
     raise InvalidArgument(f"{where} has a part type model {model_id} cannot take.", field=where)
 
 
@@ -95,14 +95,21 @@ def validate_contents(contents: tuple[Content, ...]) -> None:
 
 
 def chat_messages(
-    contents: tuple[Content, ...], system_instruction: Content | None, model_id: str
+    contents: tuple[Content, ...],
+    system_instruction: Content | None,
+    model_id: str,
+    tool_section: str | None = None,
 ) -> list[ChatMessage]:
     validate_contents(contents)
     messages: list[ChatMessage] = []
-    if system_instruction is not None:
-        text = _content_text(system_instruction, "systemInstruction", model_id)
-        if text:
-            messages.append(ChatMessage("system", text))
+    system = (
+        _content_text(system_instruction, "systemInstruction", model_id)
+        if system_instruction is not None
+        else ""
+    )
+    system = "\n\n".join(text for text in (system, tool_section) if text)
+    if system:
+        messages.append(ChatMessage("system", system))
     for i, content in enumerate(contents):
         text = _content_text(content, f"contents[{i}]", model_id)
         role = _CHAT_ROLE[content.role]

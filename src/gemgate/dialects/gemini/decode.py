@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from gemgate.core import types as core
 from gemgate.core.errors import InvalidArgument
 from gemgate.dialects.gemini import schemas as wire
+from gemgate.dialects.gemini.schema import snake_case, to_json_schema
 
 _ROLES = {"user": core.Role.USER, "model": core.Role.MODEL}
 
@@ -124,16 +126,52 @@ def decode_generation_config(config: wire.GenerationConfig | None) -> core.Gener
         response_logprobs=bool(config.response_logprobs),
         logprobs=config.logprobs,
         response_mime_type=config.response_mime_type,
-        response_schema=config.response_schema,
-        response_json_schema=config.response_json_schema,
+        response_json_schema=_response_schema(config),
         thinking=decode_thinking(config.thinking_config),
     )
 
 
+def _response_schema(config: wire.GenerationConfig) -> Any:
+    if config.response_schema is not None and config.response_json_schema is not None:
+        raise InvalidArgument(
+            "Only one of generationConfig.responseSchema and responseJsonSchema may be set.",
+            field="generationConfig.responseSchema",
+        )
+    if config.response_schema is not None:
+        return to_json_schema(config.response_schema, "generationConfig.responseSchema")
+    return config.response_json_schema
+
+
+def _declaration(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    keys = {snake_case(k): v for k, v in raw.items()}
+    name = keys.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidArgument(f"{where}.name is required.", field=f"{where}.name")
+    if keys.get("parameters") is not None and keys.get("parameters_json_schema") is not None:
+        raise InvalidArgument(
+            f"{where}: only one of parameters and parametersJsonSchema may be set.",
+            field=f"{where}.parameters",
+        )
+    parameters: Any = keys.get("parameters_json_schema")
+    if keys.get("parameters") is not None:
+        parameters = to_json_schema(keys["parameters"], f"{where}.parameters")
+    declaration: dict[str, Any] = {"name": name, "description": keys.get("description") or ""}
+    if parameters is not None:
+        declaration["parametersJsonSchema"] = parameters
+    return declaration
+
+
 def _decode_tools(tools: list[wire.Tool] | None) -> tuple[core.Tool, ...]:
     decoded: list[core.Tool] = []
-    for tool in tools or []:
+    for i, tool in enumerate(tools or []):
         for kind, spec in tool.model_dump(exclude_none=True, by_alias=True).items():
+            if kind == "functionDeclarations":
+                where = f"tools[{i}].functionDeclarations"
+                spec = {
+                    "functionDeclarations": [
+                        _declaration(d, f"{where}[{j}]") for j, d in enumerate(spec)
+                    ]
+                }
             decoded.append(core.Tool(kind, spec if isinstance(spec, dict) else {"items": spec}))
     return tuple(decoded)
 

@@ -27,9 +27,11 @@ from gemgate.core.ports import (
     EngineDelta,
     EngineEvent,
     EngineFinish,
+    OutputConstraint,
     SamplingParams,
 )
 from gemgate.core.types import FinishReason, LogprobStep, TokenLogprob
+from gemgate.engines.llamacpp.grammar import checked_grammar
 
 _DONE = object()
 
@@ -98,6 +100,9 @@ class LlamaCppEngine:
         # wants one); ask the tokenizer for exactly that so counts match generation's.
         reply = await self._local_call("/tokenize", {"content": prompt, "add_special": True})
         return len(reply["tokens"])
+
+    def check_constraint(self, constraint: OutputConstraint) -> None:
+        checked_grammar(constraint)
 
     def busy_slots(self) -> int:
         text = str(self._server.handle_metrics())
@@ -172,6 +177,8 @@ def _request_body(prompt: str, params: SamplingParams) -> dict[str, Any]:
         body["stop"] = list(params.stop)
     if params.logprobs is not None:
         body["logprobs"] = max(params.logprobs, 1)
+    if params.constraint is not None:
+        body["grammar"] = checked_grammar(params.constraint)
     return body
 
 

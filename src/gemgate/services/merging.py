@@ -1,0 +1,125 @@
+"""Runs one engine stream per candidate and merges them into response chunks.
+
+Whatever has arrived by the time the consumer is ready goes out as one chunk, so a slow client
+gets fewer, larger chunks instead of a backlog. Usage rides on the last chunk, together with
+the last finish reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+
+from gemgate.core.errors import Internal
+from gemgate.core.ports import Engine, EngineDelta, EngineEvent, EngineFinish, SamplingParams
+from gemgate.core.types import Candidate, FinishReason, LogprobStep, Part, StreamChunk, Usage
+from gemgate.services.shaping import Shaper
+
+_END = object()
+
+
+class CandidateMerger:
+    def __init__(
+        self,
+        model_version: str,
+        response_id: str,
+        create_time: float,
+        want_logprobs: bool,
+        shaper: Callable[[], Shaper],
+    ) -> None:
+        self._meta = (model_version, response_id, create_time)
+        self._want_logprobs = want_logprobs
+        self._new_shaper = shaper
+        self._shapers: dict[int, Shaper] = {}
+        self._queue: asyncio.Queue[tuple[int, object]] = asyncio.Queue()
+        self._finishes: dict[int, EngineFinish] = {}
+
+    async def run(
+        self, engine: Engine, prompt: str, params: tuple[SamplingParams, ...]
+    ) -> AsyncGenerator[StreamChunk, None]:
+        self._shapers = {i: self._new_shaper() for i in range(len(params))}
+        tasks = [
+            asyncio.create_task(self._pump(i, engine.generate(prompt, p)))
+            for i, p in enumerate(params)
+        ]
+        try:
+            while len(self._finishes) < len(tasks):
+                batch = [await self._queue.get()]
+                while not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                chunk = self._chunk(batch, total=len(tasks))
+                if chunk is not None:
+                    yield chunk
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _pump(self, index: int, events: AsyncIterator[EngineEvent]) -> None:
+        try:
+            async for event in events:
+                self._queue.put_nowait((index, event))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._queue.put_nowait((index, exc))
+        finally:
+            self._queue.put_nowait((index, _END))
+
+    def _chunk(self, batch: list[tuple[int, object]], total: int) -> StreamChunk | None:
+        texts: dict[int, list[str]] = {}
+        steps: dict[int, list[LogprobStep]] = {}
+        finished: set[int] = set()
+        for index, item in batch:
+            if isinstance(item, BaseException):
+                raise item
+            if item is _END:
+                if index not in self._finishes:
+                    raise Internal("the engine ended a generation without finishing it")
+                continue
+            texts.setdefault(index, [])
+            if isinstance(item, EngineDelta):
+                texts[index].append(item.text)
+                steps.setdefault(index, []).extend(item.logprobs)
+            elif isinstance(item, EngineFinish):
+                self._finishes[index] = item
+                finished.add(index)
+        candidates = tuple(
+            candidate
+            for i in sorted(texts)
+            if (candidate := self._candidate(i, "".join(texts[i]), steps.get(i, []), finished))
+        )
+        if not candidates:
+            return None
+        usage = self._usage() if len(self._finishes) == total else None
+        return StreamChunk(candidates, *self._meta, usage=usage)
+
+    def _candidate(
+        self, index: int, text: str, steps: list[LogprobStep], finished: set[int]
+    ) -> Candidate | None:
+        shaper = self._shapers[index]
+        parts: tuple[Part, ...] = shaper.feed(text)
+        reason: FinishReason | None = None
+        if index in finished:
+            extra, reason = shaper.finish(self._finishes[index].reason)
+            parts += extra
+        if not parts and reason is None and not steps:
+            return None
+        return Candidate(
+            index=index,
+            parts=parts,
+            finish_reason=reason,
+            logprobs=tuple(steps) if self._want_logprobs else None,
+        )
+
+    def _usage(self) -> Usage:
+        finishes = [self._finishes[i] for i in sorted(self._finishes)]
+        first = finishes[0]
+        return Usage(
+            prompt_tokens=first.prompt_tokens,
+            candidates_tokens=sum(f.completion_tokens for f in finishes),
+            cached_tokens=min(first.cached_tokens, first.prompt_tokens),
+        )
