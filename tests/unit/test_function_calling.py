@@ -204,3 +204,21 @@ async def test_inconsistent_response_formats_are_refused(config: dict[str, objec
     )
     with pytest.raises(InvalidArgument):
         await service(FakeEngine()).generate(request)
+
+
+def test_objects_are_closed_unless_the_schema_opens_them() -> None:
+    from gemgate.services.structured import closed_objects
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "object", "properties": {"b": {"type": "string"}}},
+            "c": {"type": "object", "properties": {}, "additionalProperties": True},
+        },
+        "$defs": {"D": {"properties": {"properties": {"const": 1}}}},
+    }
+    closed = closed_objects(schema)
+    assert closed["additionalProperties"] is False
+    assert closed["properties"]["a"]["additionalProperties"] is False
+    assert closed["properties"]["c"]["additionalProperties"] is True
+    assert closed["$defs"]["D"]["additionalProperties"] is False

@@ -16,6 +16,28 @@ _FIELD = "generationConfig.responseSchema"
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
 
 
+def closed_objects(schema: Any) -> Any:
+    """Objects with declared properties admit no others unless the schema says so.
+
+    Still valid against the caller's schema (a subset of what it admits), and it keeps a model
+    from inventing arguments a Python function would reject or keys nobody asked for.
+    """
+    if isinstance(schema, list):
+        return [closed_objects(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    closed = {
+        key: (value if key in _LITERAL_KEYS else closed_objects(value))
+        for key, value in schema.items()
+    }
+    if "properties" in closed and "additionalProperties" not in closed:
+        closed["additionalProperties"] = False
+    return closed
+
+
+_LITERAL_KEYS = {"enum", "const", "default", "examples", "required"}
+
+
 def _enum_values(schema: Any) -> tuple[str, ...]:
     values = schema.get("enum") if isinstance(schema, dict) else None
     if not values or not all(isinstance(v, str) for v in values if v is not None):
@@ -37,7 +59,7 @@ def response_constraint(config: GenerationConfig) -> OutputConstraint | None:
             )
         return None
     if mime == JSON_MIME:
-        return JsonConstraint(ANY_OBJECT if schema is None else schema, _FIELD)
+        return JsonConstraint(ANY_OBJECT if schema is None else closed_objects(schema), _FIELD)
     if mime == ENUM_MIME:
         return ChoiceConstraint(_enum_values(schema), _FIELD)
     raise InvalidArgument(

@@ -16,6 +16,7 @@ from typing import Any
 from gemgate.core.errors import InvalidArgument
 from gemgate.core.ports import ToolCallConstraint
 from gemgate.core.types import FunctionCallPart, FunctionResponsePart, GenerateRequest
+from gemgate.services.structured import closed_objects
 
 MODES = {"AUTO", "ANY", "NONE", "VALIDATED", "MODE_UNSPECIFIED"}
 MAX_CALLS_PER_TURN = 8
@@ -127,7 +128,7 @@ def tool_prompt(plan: ToolPlan) -> str:
 def tool_constraint(plan: ToolPlan) -> ToolCallConstraint:
     callable_ = _callable(plan)
     return ToolCallConstraint(
-        functions=tuple((f.name, f.parameters) for f in callable_),
+        functions=tuple((f.name, closed_objects(f.parameters)) for f in callable_),
         allow_text=plan.mode != "ANY",
         max_calls=min(len(callable_), MAX_CALLS_PER_TURN),
         field="tools",
