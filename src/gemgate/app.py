@@ -54,6 +54,7 @@ def _engine_spec(model: LocalModelSettings, settings: Settings) -> LocalModelSpe
         prompt_cache_mib=settings.prompt_cache_mib,
         chat_template=model.chat_template,
         log_level=settings.engine_log_level,
+        native_reasoning=model.native_reasoning,
     )
     path = Path(model.path).expanduser() if model.path else None
     return LocalModelSpec(id=model.id, options=options, path=path, bundled=model.bundled)
@@ -67,10 +68,13 @@ def build_registry(settings: Settings) -> ModelRegistry:
             description=m.description,
             context_tokens=m.context_tokens,
             max_output_tokens=m.max_output_tokens,
+            thinking_levels=dict(m.thinking_levels),
         )
         for m in settings.models
     ]
-    return ModelRegistry(local, settings.aliases, settings.default_model)
+    return ModelRegistry(
+        local, settings.aliases, settings.default_model, settings.default_thinking_budgets
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:

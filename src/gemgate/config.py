@@ -53,6 +53,20 @@ class LocalModelSettings(BaseModel):
     )
     context_tokens: int = Field(default=4096, ge=256, description="Context window per slot.")
     max_output_tokens: int = Field(default=2048, ge=1, description="Output token limit.")
+    native_reasoning: bool | None = Field(
+        default=None,
+        description="Whether the chat template has a <think> section (None: detect).",
+    )
+    thinking_levels: dict[str, int] = Field(
+        default_factory=lambda: {
+            "minimal": 128,
+            "low": 256,
+            "medium": 512,
+            "high": 1024,
+            "xhigh": 2048,
+        },
+        description="thinkingLevel -> thinking budget in tokens for this model.",
+    )
 
 
 def _bundled_models() -> list[LocalModelSettings]:
@@ -100,6 +114,11 @@ class Settings(BaseSettings):
     aliases: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_ALIASES),
         description="Public model id -> local model id ('default' = default_model).",
+    )
+    default_thinking_budgets: dict[str, int] = Field(
+        default_factory=dict,
+        description="Public model id -> thinking budget used when a request sets none "
+        "(a relay's 1024, say). Unset ids think dynamically.",
     )
     preload: list[str] = Field(
         default_factory=list,

@@ -166,10 +166,10 @@ async def test_inline_text_documents_become_prompt_text() -> None:
         core.GenerateRequest(
             "small",
             (core.Content(core.Role.USER, (core.TextPart("x"),)),),
-            config=core.GenerationConfig(thinking=core.ThinkingConfig(budget=100)),
+            config=core.GenerationConfig(thinking=core.ThinkingConfig(budget=-5)),
         ),
     ],
-    ids=["no-contents", "no-parts", "audio-on-text-model", "search-tool", "thinking-budget"],
+    ids=["no-contents", "no-parts", "audio-on-text-model", "search-tool", "bad-thinking-budget"],
 )
 async def test_what_the_model_cannot_do_is_a_clear_400(request_: core.GenerateRequest) -> None:
     with pytest.raises(InvalidArgument):

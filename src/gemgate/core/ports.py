@@ -73,6 +73,7 @@ class EngineDelta:
 
     text: str
     logprobs: tuple[LogprobStep, ...] = ()
+    thought: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class EngineFinish:
     prompt_tokens: int
     completion_tokens: int
     cached_tokens: int = 0
+    thoughts_tokens: int = 0  # generated in a thinking pass, not counted in completion_tokens
 
 
 EngineEvent = EngineDelta | EngineFinish
@@ -90,6 +92,7 @@ EngineEvent = EngineDelta | EngineFinish
 class EngineCapabilities:
     context_tokens: int
     modalities: frozenset[str] = field(default_factory=lambda: frozenset({"TEXT"}))
+    native_reasoning: bool = False  # the chat template has a <think> section
 
 
 class Engine(Protocol):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 from gemgate.core.errors import InvalidArgument
-from gemgate.core.ports import Engine, EngineProvider, OutputConstraint, SamplingParams
+from gemgate.core.ports import EngineEvent, EngineProvider, OutputConstraint, SamplingParams
 from gemgate.core.types import (
     Candidate,
     Content,
@@ -25,23 +25,25 @@ from gemgate.core.types import (
     StreamChunk,
     TextPart,
 )
-from gemgate.services.merging import CandidateMerger
+from gemgate.services.merging import CandidateMerger, Source
 from gemgate.services.models import ModelRegistry, ResolvedModel
 from gemgate.services.prompting import chat_messages
+from gemgate.services.reasoning import scaffold_for, think_then_answer
 from gemgate.services.shaping import CallShaper, Shaper, TextShaper
 from gemgate.services.signatures import Signer
 from gemgate.services.structured import JSON_MIME, response_constraint
+from gemgate.services.thinking import DYNAMIC, plan_thinking
 from gemgate.services.tools import ToolPlan, plan_tools, tool_constraint, tool_prompt
 from gemgate.services.unsupported import reject_unsupported
 
 
 @dataclass(frozen=True)
 class _Plan:
-    engine: Engine
     model: ResolvedModel
-    prompt: str
+    source: Source
     params: tuple[SamplingParams, ...]
     shaper: Callable[[], Shaper]
+    include_thoughts: bool
 
 
 class GenerationService:
@@ -93,8 +95,9 @@ class GenerationService:
             create_time=time.time(),
             want_logprobs=request.config.response_logprobs,
             shaper=plan.shaper,
+            include_thoughts=plan.include_thoughts,
         )
-        async for chunk in merger.run(plan.engine, plan.prompt, plan.params):
+        async for chunk in merger.run(plan.source, plan.params):
             yield chunk
 
     async def _plan(self, request: GenerateRequest) -> _Plan:
@@ -102,6 +105,7 @@ class GenerationService:
         reject_unsupported(request, resolved)
         config = request.config
         _check_output_limit(config, resolved)
+        thinking = plan_thinking(config, resolved, resolved.default_thinking_budget)
         tools = plan_tools(request)
         self._verify_signatures(request.contents)
         constraint = _constraint(config, tools)
@@ -122,13 +126,32 @@ class GenerationService:
         shaper: Callable[[], Shaper] = (
             (lambda: CallShaper(signer)) if tools.calls_possible else TextShaper
         )
-        return _Plan(engine, resolved, prompt, params, shaper)
+        native = engine.capabilities.native_reasoning
+        budget = _effective_budget(thinking.budget, native, resolved)
+        scaffold = scaffold_for(native, prompt)
+
+        def source(p: SamplingParams) -> AsyncIterator[EngineEvent]:
+            return think_then_answer(engine, prompt, p, budget, scaffold)
+
+        return _Plan(resolved, source, params, shaper, thinking.include_thoughts)
 
     def _verify_signatures(self, contents: tuple[Content, ...]) -> None:
         for i, content in enumerate(contents):
             for j, part in enumerate(content.parts):
                 if isinstance(part, FunctionCallPart):
                     self._signer.verify(part, f"contents[{i}].parts[{j}]")
+
+
+def _effective_budget(budget: int, native: bool, model: ResolvedModel) -> int:
+    """Dynamic means the model decides: native reasoners think, the others answer directly.
+
+    A thinking pass never takes more than half the context window, so the answer that follows
+    it always has room.
+    """
+    cap = model.local.context_tokens // 2
+    if budget == DYNAMIC:
+        return min(model.local.max_output_tokens, cap) if native else 0
+    return min(budget, cap)
 
 
 def _constraint(config: GenerationConfig, tools: ToolPlan) -> OutputConstraint | None:
@@ -143,11 +166,16 @@ def _constraint(config: GenerationConfig, tools: ToolPlan) -> OutputConstraint |
 
 
 def _joined(parts: list[Part]) -> tuple[Part, ...]:
-    """Adjacent text deltas become one text part; other parts keep their place."""
+    """Adjacent text deltas of one kind (thought or answer) become one part."""
     out: list[Part] = []
     for part in parts:
-        if isinstance(part, TextPart) and out and isinstance(out[-1], TextPart):
-            out[-1] = TextPart(out[-1].text + part.text, out[-1].thought)
+        last = out[-1] if out else None
+        if (
+            isinstance(part, TextPart)
+            and isinstance(last, TextPart)
+            and last.thought == part.thought
+        ):
+            out[-1] = TextPart(last.text + part.text, last.thought)
         else:
             out.append(part)
     return tuple(out) or (TextPart(""),)

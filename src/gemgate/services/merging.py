@@ -10,13 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from itertools import groupby
 
 from gemgate.core.errors import Internal
-from gemgate.core.ports import Engine, EngineDelta, EngineEvent, EngineFinish, SamplingParams
-from gemgate.core.types import Candidate, FinishReason, LogprobStep, Part, StreamChunk, Usage
+from gemgate.core.ports import EngineDelta, EngineEvent, EngineFinish, SamplingParams
+from gemgate.core.types import (
+    Candidate,
+    FinishReason,
+    LogprobStep,
+    Part,
+    StreamChunk,
+    TextPart,
+    Usage,
+)
 from gemgate.services.shaping import Shaper
 
 _END = object()
+Source = Callable[[SamplingParams], AsyncIterator[EngineEvent]]
 
 
 class CandidateMerger:
@@ -27,22 +37,21 @@ class CandidateMerger:
         create_time: float,
         want_logprobs: bool,
         shaper: Callable[[], Shaper],
+        include_thoughts: bool = False,
     ) -> None:
         self._meta = (model_version, response_id, create_time)
         self._want_logprobs = want_logprobs
+        self._include_thoughts = include_thoughts
         self._new_shaper = shaper
         self._shapers: dict[int, Shaper] = {}
         self._queue: asyncio.Queue[tuple[int, object]] = asyncio.Queue()
         self._finishes: dict[int, EngineFinish] = {}
 
     async def run(
-        self, engine: Engine, prompt: str, params: tuple[SamplingParams, ...]
+        self, source: Source, params: tuple[SamplingParams, ...]
     ) -> AsyncGenerator[StreamChunk, None]:
         self._shapers = {i: self._new_shaper() for i in range(len(params))}
-        tasks = [
-            asyncio.create_task(self._pump(i, engine.generate(prompt, p)))
-            for i, p in enumerate(params)
-        ]
+        tasks = [asyncio.create_task(self._pump(i, source(p))) for i, p in enumerate(params)]
         try:
             while len(self._finishes) < len(tasks):
                 batch = [await self._queue.get()]
@@ -70,7 +79,7 @@ class CandidateMerger:
             self._queue.put_nowait((index, _END))
 
     def _chunk(self, batch: list[tuple[int, object]], total: int) -> StreamChunk | None:
-        texts: dict[int, list[str]] = {}
+        texts: dict[int, list[EngineDelta]] = {}
         steps: dict[int, list[LogprobStep]] = {}
         finished: set[int] = set()
         for index, item in batch:
@@ -82,7 +91,7 @@ class CandidateMerger:
                 continue
             texts.setdefault(index, [])
             if isinstance(item, EngineDelta):
-                texts[index].append(item.text)
+                texts[index].append(item)
                 steps.setdefault(index, []).extend(item.logprobs)
             elif isinstance(item, EngineFinish):
                 self._finishes[index] = item
@@ -90,18 +99,30 @@ class CandidateMerger:
         candidates = tuple(
             candidate
             for i in sorted(texts)
-            if (candidate := self._candidate(i, "".join(texts[i]), steps.get(i, []), finished))
+            if (candidate := self._candidate(i, texts[i], steps.get(i, []), finished))
         )
         if not candidates:
             return None
         usage = self._usage() if len(self._finishes) == total else None
         return StreamChunk(candidates, *self._meta, usage=usage)
 
+    def _parts(self, index: int, deltas: list[EngineDelta]) -> tuple[Part, ...]:
+        """Thoughts (shown only when asked) and answer text, in the order they came."""
+        parts: list[Part] = []
+        for thought, run in groupby(deltas, key=lambda d: d.thought):
+            text = "".join(d.text for d in run)
+            if thought:
+                if self._include_thoughts and text:
+                    parts.append(TextPart(text, thought=True))
+            else:
+                parts.extend(self._shapers[index].feed(text))
+        return tuple(parts)
+
     def _candidate(
-        self, index: int, text: str, steps: list[LogprobStep], finished: set[int]
+        self, index: int, deltas: list[EngineDelta], steps: list[LogprobStep], finished: set[int]
     ) -> Candidate | None:
         shaper = self._shapers[index]
-        parts: tuple[Part, ...] = shaper.feed(text)
+        parts = self._parts(index, deltas)
         reason: FinishReason | None = None
         if index in finished:
             extra, reason = shaper.finish(self._finishes[index].reason)
@@ -122,4 +143,5 @@ class CandidateMerger:
             prompt_tokens=first.prompt_tokens,
             candidates_tokens=sum(f.completion_tokens for f in finishes),
             cached_tokens=min(first.cached_tokens, first.prompt_tokens),
+            thoughts_tokens=sum(f.thoughts_tokens for f in finishes),
         )

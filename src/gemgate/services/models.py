@@ -9,7 +9,7 @@ NOT_FOUND: there is no silent fallback.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gemgate.core.errors import NotFound
 from gemgate.core.types import ModelInfo
@@ -24,6 +24,9 @@ DEFAULT_TOP_K = 40
 MAX_TEMPERATURE = 2.0
 
 
+DEFAULT_THINKING_LEVELS = {"minimal": 128, "low": 256, "medium": 512, "high": 1024, "xhigh": 2048}
+
+
 @dataclass(frozen=True)
 class LocalModel:
     id: str
@@ -31,6 +34,7 @@ class LocalModel:
     description: str
     context_tokens: int
     max_output_tokens: int
+    thinking_levels: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_THINKING_LEVELS))
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class ResolvedModel:
     requested: str
     local: LocalModel
     thinking_disabled: bool = False
+    default_thinking_budget: int | None = None
 
 
 def strip_resource_prefix(name: str) -> str:
@@ -48,8 +53,13 @@ def strip_resource_prefix(name: str) -> str:
 
 class ModelRegistry:
     def __init__(
-        self, local_models: list[LocalModel], aliases: dict[str, str], default_model: str
+        self,
+        local_models: list[LocalModel],
+        aliases: dict[str, str],
+        default_model: str,
+        default_thinking_budgets: dict[str, int] | None = None,
     ) -> None:
+        self._budgets = dict(default_thinking_budgets or {})
         self._local = {model.id: model for model in local_models}
         if default_model not in self._local:
             raise ValueError(f"default model {default_model!r} is not a configured local model")
@@ -71,23 +81,30 @@ class ModelRegistry:
         base, nothink = requested, False
         if base.endswith(NOTHINK_SUFFIX):
             base, nothink = base.removesuffix(NOTHINK_SUFFIX), True
-        local_id = self._target(base)
-        if local_id is None:
+        found = self._target(base)
+        if found is None:
             raise NotFound(
                 f"models/{requested} is not found for API version, or is not supported for "
                 "generateContent. Call ListModels to see the list of available models.",
                 field="model",
             )
-        return ResolvedModel(requested, self._local[local_id], thinking_disabled=nothink)
+        public, local_id = found
+        return ResolvedModel(
+            requested,
+            self._local[local_id],
+            thinking_disabled=nothink,
+            default_thinking_budget=self._budgets.get(public),
+        )
 
-    def _target(self, name: str) -> str | None:
+    def _target(self, name: str) -> tuple[str, str] | None:
+        """(the public id whose settings apply, the local model id) for a name."""
         if name in self._local:
-            return name
+            return name, name
         if name in self._aliases:
-            return self._aliases[name]
+            return name, self._aliases[name]
         versioned = _VERSIONED.match(name)
         if versioned and versioned["base"] in self._aliases:
-            return self._aliases[versioned["base"]]
+            return versioned["base"], self._aliases[versioned["base"]]
         return None
 
     def info(self, name: str) -> ModelInfo:
@@ -112,4 +129,5 @@ class ModelRegistry:
             max_temperature=MAX_TEMPERATURE,
             top_p=DEFAULT_TOP_P,
             top_k=DEFAULT_TOP_K,
+            thinking=True,
         )

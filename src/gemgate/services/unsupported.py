@@ -6,7 +6,7 @@ silently. As features land, their checks leave this module.
 
 from __future__ import annotations
 
-from gemgate.core.errors import InvalidArgument, NotFound
+from gemgate.core.errors import NotFound
 from gemgate.core.types import GenerateRequest
 from gemgate.services.models import ResolvedModel
 
@@ -16,13 +16,4 @@ def reject_unsupported(request: GenerateRequest, model: ResolvedModel) -> None:
         raise NotFound(
             f"CachedContent not found (or permission denied): {request.cached_content}",
             field="cachedContent",
-        )
-    thinking = request.config.thinking
-    if thinking is not None and (
-        (thinking.budget is not None and thinking.budget > 0) or thinking.level is not None
-    ):
-        raise InvalidArgument(
-            f"models/{model.requested} cannot think yet: thinking budgets above 0 and "
-            "thinking levels are not supported by this server yet.",
-            field="generationConfig.thinkingConfig",
         )

@@ -34,6 +34,7 @@ from gemgate.core.types import FinishReason, LogprobStep, TokenLogprob
 from gemgate.engines.llamacpp.grammar import checked_grammar
 
 _DONE = object()
+THINK_TAG = "<think>"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class EngineOptions:
     prompt_cache_mib: int = 256
     chat_template: str | None = None
     log_level: int = -1
+    native_reasoning: bool | None = None  # None: detect a <think> section in the template
 
 
 def _params(path: Path, options: EngineOptions, key: str) -> Any:
@@ -65,23 +67,35 @@ def _params(path: Path, options: EngineOptions, key: str) -> Any:
 class LlamaCppEngine:
     """Implements core.ports.Engine for one loaded GGUF."""
 
-    def __init__(self, server: Any, key: str, executor: Executor, options: EngineOptions):
+    def __init__(
+        self, server: Any, key: str, executor: Executor, capabilities: EngineCapabilities
+    ) -> None:
         self._server = server
         self._executor = executor
-        self._options = options
         self._http = httpx.AsyncClient(
             base_url=str(server.listening_address),
             headers={"Authorization": f"Bearer {key}"},
             timeout=30.0,
         )
-        self._capabilities = EngineCapabilities(context_tokens=options.context_tokens)
+        self._capabilities = capabilities
 
     @classmethod
     def load(cls, path: Path, options: EngineOptions, executor: Executor) -> LlamaCppEngine:
-        """Blocking: loads the weights. Call from a worker thread."""
+        """Blocking: loads the weights and reads the template. Call from a worker thread."""
         key = secrets.token_hex(16)
         server = xllamacpp.Server(_params(path, options, key))
-        return cls(server, key, executor, options)
+        native = options.native_reasoning
+        if native is None:
+            props = httpx.get(
+                f"{server.listening_address}/props",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=30.0,
+            ).json()
+            native = THINK_TAG in str(props.get("chat_template", ""))
+        capabilities = EngineCapabilities(
+            context_tokens=options.context_tokens, native_reasoning=native
+        )
+        return cls(server, key, executor, capabilities)
 
     @property
     def capabilities(self) -> EngineCapabilities:
