@@ -115,7 +115,8 @@ async def test_two_phase_thinks_within_budget_then_answers_on_the_thoughts() -> 
 async def test_hidden_thoughts_are_still_counted() -> None:
     engine = ScriptedEngine("x y z", "done")
     response = await service(engine).generate(ask(budget=10))
-    assert response.candidates[0].parts == (core.TextPart("done "),)
+    (answer,) = response.candidates[0].parts
+    assert isinstance(answer, core.TextPart) and answer.text == "done " and not answer.thought
     assert response.usage.thoughts_tokens == 3
 
 
@@ -206,3 +207,26 @@ async def test_nothink_suffix_turns_thinking_off() -> None:
         ask("gemini-2.5-flash-nothink")
     )
     assert len(engine.prompts) == 1 and response.usage.thoughts_tokens == 0
+
+
+async def test_a_thought_bearing_turn_is_signed_and_verified_when_echoed() -> None:
+    engine = ScriptedEngine("t1 t2", "the answer")
+    response = await service(engine).generate(ask(budget=4))
+    (answer,) = response.candidates[0].parts
+    assert isinstance(answer, core.TextPart) and answer.thought_signature
+    assert answer.thought_signature == SIGNER.sign_text(answer.text)
+
+    def history(part: core.TextPart) -> core.GenerateRequest:
+        return core.GenerateRequest(
+            "gemini-2.5-flash",
+            (
+                core.Content(core.Role.USER, (core.TextPart("q"),)),
+                core.Content(core.Role.MODEL, (part,)),
+                core.Content(core.Role.USER, (core.TextPart("more"),)),
+            ),
+        )
+
+    assert (await service(ScriptedEngine("fine")).generate(history(answer))).candidates
+    forged = core.TextPart("a different answer", thought_signature=answer.thought_signature)
+    with pytest.raises(InvalidArgument):
+        await service(ScriptedEngine("x")).generate(history(forged))

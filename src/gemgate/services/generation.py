@@ -22,6 +22,7 @@ from gemgate.core.types import (
     GenerationConfig,
     LogprobStep,
     Part,
+    Role,
     StreamChunk,
     TextPart,
 )
@@ -77,7 +78,7 @@ class GenerationService:
         candidates = tuple(
             Candidate(
                 index=i,
-                parts=_joined(parts.get(i, [])),
+                parts=_joined(parts.get(i, []), self._signer.sign_text),
                 finish_reason=finals[i].finish_reason,
                 logprobs=tuple(steps.get(i, [])) if logprobs_on else None,
             )
@@ -96,6 +97,7 @@ class GenerationService:
             want_logprobs=request.config.response_logprobs,
             shaper=plan.shaper,
             include_thoughts=plan.include_thoughts,
+            sign_text=self._signer.sign_text,
         )
         async for chunk in merger.run(plan.source, plan.params):
             yield chunk
@@ -137,8 +139,12 @@ class GenerationService:
 
     def _verify_signatures(self, contents: tuple[Content, ...]) -> None:
         for i, content in enumerate(contents):
+            if content.role is not Role.MODEL:
+                continue
             for j, part in enumerate(content.parts):
-                if isinstance(part, FunctionCallPart):
+                if isinstance(part, FunctionCallPart | TextPart) and not getattr(
+                    part, "thought", False
+                ):
                     self._signer.verify(part, f"contents[{i}].parts[{j}]")
 
 
@@ -165,17 +171,23 @@ def _constraint(config: GenerationConfig, tools: ToolPlan) -> OutputConstraint |
     return tool_constraint(tools)
 
 
-def _joined(parts: list[Part]) -> tuple[Part, ...]:
-    """Adjacent text deltas of one kind (thought or answer) become one part."""
+def _joined(parts: list[Part], sign_text: Callable[[str], bytes]) -> tuple[Part, ...]:
+    """Adjacent text deltas of one kind (thought or answer) become one part.
+
+    A signed answer text stays signed, over the whole joined text.
+    """
     out: list[Part] = []
     for part in parts:
         last = out[-1] if out else None
-        if (
+        same_kind = (
             isinstance(part, TextPart)
             and isinstance(last, TextPart)
             and last.thought == part.thought
-        ):
-            out[-1] = TextPart(last.text + part.text, last.thought)
+        )
+        if same_kind and isinstance(last, TextPart) and isinstance(part, TextPart):
+            signed = last.thought_signature is not None or part.thought_signature is not None
+            text = last.text + part.text
+            out[-1] = TextPart(text, last.thought, sign_text(text) if signed else None)
         else:
             out.append(part)
     return tuple(out) or (TextPart(""),)

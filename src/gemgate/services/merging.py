@@ -38,7 +38,11 @@ class CandidateMerger:
         want_logprobs: bool,
         shaper: Callable[[], Shaper],
         include_thoughts: bool = False,
+        sign_text: Callable[[str], bytes] | None = None,
     ) -> None:
+        self._sign_text = sign_text
+        self._thought_seen: set[int] = set()
+        self._signed: set[int] = set()
         self._meta = (model_version, response_id, create_time)
         self._want_logprobs = want_logprobs
         self._include_thoughts = include_thoughts
@@ -112,11 +116,24 @@ class CandidateMerger:
         for thought, run in groupby(deltas, key=lambda d: d.thought):
             text = "".join(d.text for d in run)
             if thought:
+                self._thought_seen.add(index)
                 if self._include_thoughts and text:
                     parts.append(TextPart(text, thought=True))
             else:
-                parts.extend(self._shapers[index].feed(text))
+                parts.extend(self._signed_first_answer(index, self._shapers[index].feed(text)))
         return tuple(parts)
+
+    def _signed_first_answer(self, index: int, parts: tuple[Part, ...]) -> tuple[Part, ...]:
+        """A turn that followed thoughts carries a signature on its first answer text part."""
+        if self._sign_text is None or index not in self._thought_seen or index in self._signed:
+            return parts
+        out = list(parts)
+        for i, part in enumerate(out):
+            if isinstance(part, TextPart) and not part.thought and part.text:
+                out[i] = TextPart(part.text, thought_signature=self._sign_text(part.text))
+                self._signed.add(index)
+                break
+        return tuple(out)
 
     def _candidate(
         self, index: int, deltas: list[EngineDelta], steps: list[LogprobStep], finished: set[int]

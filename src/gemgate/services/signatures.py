@@ -1,9 +1,10 @@
-"""Thought signatures: opaque, tamper-evident tokens on model turns that call functions.
+"""Thought signatures: opaque, tamper-evident tokens on model turns that call functions or
+followed thoughts.
 
-A signature is an HMAC-SHA256 (server secret) over the call's name and arguments in canonical
-JSON, behind a version tag. A signature that comes back is verified; a call echoed without
-one is accepted, as Google accepts it for models that do not require signatures (local models
-do not reason across calls, so nothing hidden needs carrying).
+A signature is an HMAC-SHA256 (server secret) over the part it rides on: a call's name and
+arguments, or an answer's text, in canonical JSON, behind a version tag. A signature that
+comes back is verified; a part echoed without one is accepted, as Google accepts it for models
+that do not require signatures (local models carry nothing hidden from one turn to the next).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hmac
 import json
 
 from gemgate.core.errors import InvalidArgument
-from gemgate.core.types import FunctionCallPart
+from gemgate.core.types import FunctionCallPart, TextPart
 
 _VERSION = b"gg1:"
 
@@ -24,23 +25,28 @@ class Signer:
             raise ValueError("the signing secret must be at least 16 bytes")
         self._secret = secret
 
-    def _digest(self, name: str, args: dict[str, object]) -> bytes:
-        canonical = json.dumps(
-            {"name": name, "args": args}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return hmac.new(self._secret, canonical.encode("utf-8"), hashlib.sha256).digest()
+    def _sign(self, payload: dict[str, object]) -> bytes:
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hmac.new(self._secret, canonical.encode("utf-8"), hashlib.sha256).digest()
+        return _VERSION + digest
 
     def sign(self, name: str, args: dict[str, object]) -> bytes:
-        return _VERSION + self._digest(name, args)
+        return self._sign({"name": name, "args": args})
 
-    def verify(self, part: FunctionCallPart, where: str) -> None:
+    def sign_text(self, text: str) -> bytes:
+        return self._sign({"text": text})
+
+    def verify(self, part: FunctionCallPart | TextPart, where: str) -> None:
         signature = part.thought_signature
         if signature is None:
             return
-        expected = self.sign(part.name, part.args)
+        if isinstance(part, FunctionCallPart):
+            expected = self.sign(part.name, part.args)
+        else:
+            expected = self.sign_text(part.text)
         if not hmac.compare_digest(signature, expected):
             raise InvalidArgument(
-                f"{where}.thoughtSignature is not valid for this function call: the call was "
-                "changed after the model made it, or the signature comes from elsewhere.",
+                f"{where}.thoughtSignature is not valid for this part: it was changed after "
+                "the model wrote it, or the signature comes from elsewhere.",
                 field=f"{where}.thoughtSignature",
             )
