@@ -5,6 +5,7 @@ Nothing else wires components together; everything hangs off objects built here.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,18 +13,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
+from gemgate.api.caches import caches_router
 from gemgate.api.errors import install_error_handlers
 from gemgate.api.gemini import GeminiDeps, gemini_router
 from gemgate.api.health import health_router
 from gemgate.config import LocalModelSettings, Settings
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
+from gemgate.jobs.sweeper import sweep_forever
+from gemgate.services.caches import CacheService
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
 from gemgate.services.models import LocalModel, ModelRegistry
+from gemgate.services.response_cache import ResponseCache
 from gemgate.services.signatures import Signer
-from gemgate.store.keys import SqlKeyStore, open_database
+from gemgate.store.caches import SqlCachedContentStore
+from gemgate.store.database import open_database
+from gemgate.store.keys import SqlKeyStore
 from gemgate.store.secrets import load_or_create_secret
 
 GEMINI_PREFIXES = ("", "/gemini")
@@ -39,9 +47,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def build_key_service(settings: Settings) -> KeyService:
+def _database(settings: Settings) -> Engine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SqlKeyStore(open_database(settings.keys_db_url))
+    return open_database(settings.database_url)
+
+
+def build_key_service(settings: Settings, database: Engine | None = None) -> KeyService:
+    store = SqlKeyStore(database or _database(settings))
     open_when_keyless = is_loopback(settings.host) or settings.no_auth
     return KeyService(store, open_when_keyless=open_when_keyless)
 
@@ -87,15 +99,24 @@ def create_app(settings: Settings) -> FastAPI:
         executor,
         cache_dir=settings.data_dir / "models",
     )
-    keys = build_key_service(settings)
+    database = _database(settings)
+    keys = build_key_service(settings, database)
     signer = Signer(load_or_create_secret(settings.data_dir / "signing.key"))
-    generation = GenerationService(registry, engines, signer)
+    caches = CacheService(
+        SqlCachedContentStore(database), registry, engines, settings.cache_min_tokens
+    )
+    responses = ResponseCache(
+        settings.response_cache_ttl_seconds, settings.response_cache_max_entries
+    )
+    generation = GenerationService(registry, engines, signer, caches, responses)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for model_id in dict.fromkeys([settings.default_model, *settings.preload]):
             await engines.engine(model_id)
+        sweeper = asyncio.create_task(sweep_forever(caches.sweep, settings.cache_sweep_seconds))
         yield
+        sweeper.cancel()
         await engines.aclose()
         executor.shutdown(wait=False, cancel_futures=True)
 
@@ -110,7 +131,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
     )
     router = gemini_router(GeminiDeps(registry, generation, keys, settings.max_request_bytes))
+    cache_routes = caches_router(caches, keys, settings.max_request_bytes)
     for prefix in GEMINI_PREFIXES:
         for version in GEMINI_VERSIONS:
             app.include_router(router, prefix=prefix + version)
+            app.include_router(cache_routes, prefix=prefix + version)
     return app

@@ -137,12 +137,24 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="Largest request body (inline limit)."
     )
+    response_cache_ttl_seconds: float = Field(
+        default=3600.0, ge=0, description="Exact-response cache lifetime (0 turns it off)."
+    )
+    response_cache_max_entries: int = Field(
+        default=1024, ge=0, description="Exact-response cache size in answers (0: off)."
+    )
+    cache_min_tokens: int = Field(
+        default=64, ge=1, description="Smallest explicit cache (Google: 1024-4096 by model)."
+    )
+    cache_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often expired caches are deleted."
+    )
     engine_log_level: int = Field(
         default=-1, description="llama.cpp verbosity (-1 quiet, higher = chattier)."
     )
 
     @property
-    def keys_db_url(self) -> str:
+    def database_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'gemgate.db'}"
 
     @classmethod

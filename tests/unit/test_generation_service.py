@@ -191,7 +191,7 @@ async def test_count_tokens_counts_the_rendered_prompt() -> None:
     assert await service(FakeEngine()).count_tokens("small", (content,), None) == 3
 
 
-async def test_consecutive_turns_of_one_role_are_merged_for_the_template() -> None:
+async def test_consecutive_model_turns_are_merged_for_the_template() -> None:
     engine = FakeEngine()
     request = core.GenerateRequest(
         "small",
@@ -203,4 +203,8 @@ async def test_consecutive_turns_of_one_role_are_merged_for_the_template() -> No
         ),
     )
     await service(engine).generate(request)
-    assert engine.rendered[0] == [ChatMessage("user", "a\n\nb"), ChatMessage("assistant", "c")]
+    assert engine.rendered[0] == [
+        ChatMessage("user", "a"),
+        ChatMessage("user", "b"),
+        ChatMessage("assistant", "c"),
+    ]

@@ -8,7 +8,8 @@ import pytest
 
 from gemgate.core.errors import InvalidArgument, PermissionDenied
 from gemgate.services.keys import KeyService
-from gemgate.store.keys import SqlKeyStore, open_database
+from gemgate.store.database import open_database
+from gemgate.store.keys import SqlKeyStore
 
 
 def keys(tmp_path: Path, open_when_keyless: bool = True) -> KeyService:

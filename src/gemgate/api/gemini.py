@@ -33,7 +33,7 @@ class GeminiDeps:
     max_request_bytes: int
 
 
-Handler = Callable[[Request, str], Awaitable[Response]]
+Handler = Callable[[Request, str, str], Awaitable[Response]]
 
 
 def gemini_router(deps: GeminiDeps) -> APIRouter:
@@ -62,12 +62,12 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
 
     @router.post("/models/{name}")
     async def model_action(request: Request, name: str) -> Response:
-        authenticate(request, deps.keys)
+        principal = authenticate(request, deps.keys)
         model, _, action = name.rpartition(":")
         handler = actions.get(action)
         if not model or handler is None:
             raise NotFound(f"Method models/{name} is not found.", field="method")
-        return await handler(request, model)
+        return await handler(request, model, principal.project)
 
     return router
 
@@ -80,14 +80,14 @@ class _Handlers:
         body = await read_model(request, wire.GenerateContentRequest, self._deps.max_request_bytes)
         return decode.decode_generate_request(model, body)
 
-    async def generate(self, request: Request, model: str) -> Response:
+    async def generate(self, request: Request, model: str, project: str) -> Response:
         core_request = await self._request(request, model)
-        response = await self._deps.generation.generate(core_request)
+        response = await self._deps.generation.generate(core_request, project)
         return JSONResponse(encode.encode_response(response))
 
-    async def stream(self, request: Request, model: str) -> Response:
+    async def stream(self, request: Request, model: str, project: str) -> Response:
         core_request = await self._request(request, model)
-        chunks = self._deps.generation.stream(core_request)
+        chunks = self._deps.generation.stream(core_request, project)
         # Failures before the first chunk (unknown model, context overflow) are plain HTTP
         # errors; only later ones travel in-band.
         first = await anext(chunks)
@@ -96,7 +96,7 @@ class _Handlers:
             return StreamingResponse(sse_stream(payloads), media_type="text/event-stream")
         return StreamingResponse(json_array_stream(payloads), media_type="application/json")
 
-    async def count_tokens(self, request: Request, model: str) -> Response:
+    async def count_tokens(self, request: Request, model: str, project: str) -> Response:
         body = await read_model(request, wire.CountTokensRequest, self._deps.max_request_bytes)
         if body.generate_content_request is not None:
             inner = decode.decode_generate_request(model, body.generate_content_request)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from gemgate.core.types import FinishReason, LogprobStep
+from gemgate.core.types import CachedContent, FinishReason, LogprobStep
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ class Engine(Protocol):
     @property
     def capabilities(self) -> EngineCapabilities: ...
 
-    async def render(self, messages: list[ChatMessage]) -> str:
-        """The exact prompt text the model will read, generation prompt included."""
+    async def render(self, messages: list[ChatMessage], add_generation_prompt: bool = True) -> str:
+        """The exact prompt text the model will read (with the generation prompt unless not)."""
 
     async def count_tokens(self, prompt: str) -> int:
         """Tokens the engine will evaluate for this prompt (special tokens included)."""
@@ -140,3 +140,17 @@ class KeyStore(Protocol):
     def revoke(self, key_id: str, when: float) -> bool: ...
 
     def count(self) -> int: ...
+
+
+class CachedContentStore(Protocol):
+    def add(self, cache: CachedContent) -> None: ...
+
+    def get(self, cache_id: str) -> CachedContent | None: ...
+
+    def list(self, project: str) -> list[CachedContent]: ...
+
+    def set_expiry(self, cache_id: str, expire_time: float, update_time: float) -> None: ...
+
+    def delete(self, cache_id: str) -> bool: ...
+
+    def delete_expired(self, now: float) -> int: ...

@@ -221,3 +221,35 @@ class ModelInfo:
     top_p: float
     top_k: int
     thinking: bool = False
+
+
+@dataclass(frozen=True)
+class CachedContent:
+    """An explicit context cache: a prefix of a conversation, stored and kept warm."""
+
+    id: str
+    project: str
+    model: str  # the public model id it was created for, without "models/"
+    display_name: str
+    contents: tuple[Content, ...]
+    system_instruction: Content | None
+    tools: tuple[Tool, ...]
+    tool_config: dict[str, Any] | None
+    create_time: float
+    update_time: float
+    expire_time: float
+    total_tokens: int
+
+
+@dataclass(frozen=True)
+class CacheDraft:
+    """What a caller asks to cache."""
+
+    model: str
+    contents: tuple[Content, ...]
+    system_instruction: Content | None = None
+    tools: tuple[Tool, ...] = ()
+    tool_config: dict[str, Any] | None = None
+    display_name: str = ""
+    ttl_seconds: float | None = None
+    expire_time: float | None = None

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
-from gemgate.core.errors import InvalidArgument
+from gemgate.core.errors import InvalidArgument, NotFound
 from gemgate.core.ports import EngineEvent, EngineProvider, OutputConstraint, SamplingParams
 from gemgate.core.types import (
     Candidate,
@@ -26,16 +26,18 @@ from gemgate.core.types import (
     StreamChunk,
     TextPart,
 )
+from gemgate.services.caches import CacheService
+from gemgate.services.keys import OPEN_PROJECT
 from gemgate.services.merging import CandidateMerger, Source
 from gemgate.services.models import ModelRegistry, ResolvedModel
 from gemgate.services.prompting import chat_messages
 from gemgate.services.reasoning import scaffold_for, think_then_answer
+from gemgate.services.response_cache import ResponseCache, reproducible, request_key
 from gemgate.services.shaping import CallShaper, Shaper, TextShaper
 from gemgate.services.signatures import Signer
 from gemgate.services.structured import JSON_MIME, response_constraint
 from gemgate.services.thinking import DYNAMIC, plan_thinking
 from gemgate.services.tools import ToolPlan, plan_tools, tool_constraint, tool_prompt
-from gemgate.services.unsupported import reject_unsupported
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,19 @@ class _Plan:
 
 
 class GenerationService:
-    def __init__(self, registry: ModelRegistry, engines: EngineProvider, signer: Signer) -> None:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        engines: EngineProvider,
+        signer: Signer,
+        caches: CacheService | None = None,
+        responses: ResponseCache | None = None,
+    ) -> None:
         self._registry = registry
         self._engines = engines
         self._signer = signer
+        self._caches = caches
+        self._responses = responses
 
     async def count_tokens(
         self, model: str, contents: tuple[Content, ...], system_instruction: Content | None
@@ -61,20 +72,24 @@ class GenerationService:
         messages = chat_messages(contents, system_instruction, resolved.local.id)
         return await engine.count_tokens(await engine.render(messages))
 
-    async def generate(self, request: GenerateRequest) -> GenerateResponse:
+    async def generate(
+        self, request: GenerateRequest, project: str = OPEN_PROJECT
+    ) -> GenerateResponse:
+        chunks = [chunk async for chunk in self.stream(request, project)]
+        return self._aggregate(chunks, request.config.response_logprobs)
+
+    def _aggregate(self, chunks: list[StreamChunk], logprobs_on: bool) -> GenerateResponse:
         parts: dict[int, list[Part]] = {}
         steps: dict[int, list[LogprobStep]] = {}
         finals: dict[int, Candidate] = {}
-        last: StreamChunk | None = None
-        async for chunk in self.stream(request):
-            last = chunk
+        for chunk in chunks:
             for cand in chunk.candidates:
                 parts.setdefault(cand.index, []).extend(cand.parts)
                 steps.setdefault(cand.index, []).extend(cand.logprobs or ())
                 if cand.finish_reason is not None:
                     finals[cand.index] = cand
-        assert last is not None and last.usage is not None  # the stream always ends with usage
-        logprobs_on = request.config.response_logprobs
+        last = chunks[-1]
+        assert last.usage is not None  # the stream always ends with usage
         candidates = tuple(
             Candidate(
                 index=i,
@@ -88,8 +103,21 @@ class GenerationService:
             candidates, last.usage, last.model_version, last.response_id, last.create_time
         )
 
-    async def stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
+    async def stream(
+        self, request: GenerateRequest, project: str = OPEN_PROJECT
+    ) -> AsyncGenerator[StreamChunk, None]:
+        explicit_tokens = 0
+        if request.cached_content:
+            if self._caches is None:
+                raise NotFound(f"CachedContent not found: {request.cached_content}")
+            request, explicit_tokens = self._caches.apply(project, request)
         plan = await self._plan(request)
+        key = None
+        if self._responses is not None and self._responses.enabled and reproducible(request):
+            key = request_key(project, plan.model.requested, request)
+            if (hit := self._responses.get(key)) is not None:
+                yield _replay(hit)
+                return
         merger = CandidateMerger(
             model_version=plan.model.local.id,
             response_id=secrets.token_urlsafe(16),
@@ -99,12 +127,18 @@ class GenerationService:
             include_thoughts=plan.include_thoughts,
             sign_text=self._signer.sign_text,
         )
+        chunks: list[StreamChunk] = []
         async for chunk in merger.run(plan.source, plan.params):
+            if explicit_tokens and chunk.usage is not None:
+                cached = min(explicit_tokens, chunk.usage.cached_tokens)
+                chunk = replace(chunk, usage=replace(chunk.usage, cached_tokens=cached))
+            chunks.append(chunk)
             yield chunk
+        if key is not None and self._responses is not None:
+            self._responses.put(key, self._aggregate(chunks, request.config.response_logprobs))
 
     async def _plan(self, request: GenerateRequest) -> _Plan:
         resolved = self._registry.resolve(request.model)
-        reject_unsupported(request, resolved)
         config = request.config
         _check_output_limit(config, resolved)
         thinking = plan_thinking(config, resolved, resolved.default_thinking_budget)
@@ -146,6 +180,14 @@ class GenerationService:
                     part, "thought", False
                 ):
                     self._signer.verify(part, f"contents[{i}].parts[{j}]")
+
+
+def _replay(hit: GenerateResponse) -> StreamChunk:
+    """A stored answer, served again: nothing was prefilled, so every prompt token is cached."""
+    usage = replace(hit.usage, cached_tokens=hit.usage.prompt_tokens)
+    return StreamChunk(
+        hit.candidates, hit.model_version, secrets.token_urlsafe(16), time.time(), usage
+    )
 
 
 def _effective_budget(budget: int, native: bool, model: ResolvedModel) -> int:

@@ -113,8 +113,10 @@ def chat_messages(
     for i, content in enumerate(contents):
         text = _content_text(content, f"contents[{i}]", model_id)
         role = _CHAT_ROLE[content.role]
-        if messages and messages[-1].role == role:
-            # Gemini allows consecutive turns of one role; chat templates do not.
+        if messages and messages[-1].role == role == "assistant":
+            # Gemini allows consecutive model turns (a streamed answer is recorded chunk by
+            # chunk); llama.cpp refuses them. Consecutive user turns stay separate, so a
+            # cached prefix ends exactly where it did when it was cached.
             text = f"{messages[-1].content}\n\n{text}" if messages[-1].content else text
             messages[-1] = ChatMessage(role, text)
         else:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, String, create_engine, func, select, update
+from sqlalchemy import Float, String, func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gemgate.core.ports import ApiKeyRecord
-
-
-class Base(DeclarativeBase):
-    pass
+from gemgate.store.base import Base
 
 
 class ApiKeyRow(Base):
@@ -33,12 +30,6 @@ class ApiKeyRow(Base):
             created_at=self.created_at,
             revoked_at=self.revoked_at,
         )
-
-
-def open_database(url: str) -> Engine:
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    return engine
 
 
 class SqlKeyStore:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from gemgate.core import types as core
@@ -197,4 +199,58 @@ def decode_generate_request(
         tools=_decode_tools(request.tools),
         tool_config=tool_config,
         cached_content=request.cached_content,
+    )
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d{1,9})?)s$")
+
+
+def decode_duration(value: str, field: str) -> float:
+    match = _DURATION.match(value.strip())
+    if match is None:
+        raise InvalidArgument(
+            f"Invalid value at '{field}' (type.googleapis.com/google.protobuf.Duration), "
+            f"Field '{field}', Illegal duration format; duration must end with 's': {value!r}",
+            field=field,
+        )
+    return float(match.group(1))
+
+
+def decode_timestamp(value: str, field: str) -> float:
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidArgument(
+            f"Invalid value at '{field}' (type.googleapis.com/google.protobuf.Timestamp): "
+            f"{value!r}",
+            field=field,
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def decode_cache_draft(body: wire.CachedContent) -> core.CacheDraft:
+    if not body.model:
+        raise InvalidArgument("model is required to create a cache.", field="model")
+    request = decode_generate_request(
+        body.model,
+        wire.GenerateContentRequest(
+            contents=body.contents,
+            system_instruction=body.system_instruction,
+            tools=body.tools,
+            tool_config=body.tool_config,
+        ),
+    )
+    return core.CacheDraft(
+        model=body.model,
+        contents=request.contents,
+        system_instruction=request.system_instruction,
+        tools=request.tools,
+        tool_config=request.tool_config,
+        display_name=body.display_name or "",
+        ttl_seconds=decode_duration(body.ttl, "ttl") if body.ttl is not None else None,
+        expire_time=decode_timestamp(body.expire_time, "expireTime")
+        if body.expire_time is not None
+        else None,
     )

@@ -155,3 +155,26 @@ def encode_model_list(models: list[core.ModelInfo], next_token: str | None) -> d
     if next_token:
         out["nextPageToken"] = next_token
     return out
+
+
+def encode_cached_content(cache: core.CachedContent) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": f"cachedContents/{cache.id}",
+        "model": f"models/{cache.model}",
+        "createTime": timestamp(cache.create_time),
+        "updateTime": timestamp(cache.update_time),
+        "expireTime": timestamp(cache.expire_time),
+        "usageMetadata": {"totalTokenCount": cache.total_tokens},
+    }
+    if cache.display_name:
+        out["displayName"] = cache.display_name
+    return out
+
+
+def encode_cached_content_list(
+    caches: list[core.CachedContent], next_token: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"cachedContents": [encode_cached_content(c) for c in caches]}
+    if next_token:
+        out["nextPageToken"] = next_token
+    return out

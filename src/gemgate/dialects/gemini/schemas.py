@@ -163,3 +163,30 @@ class GenerateContentRequest(WireModel):
 class CountTokensRequest(WireModel):
     contents: list[Content] | None = None
     generate_content_request: GenerateContentRequest | None = None
+
+
+class CachedContentUsage(WireModel):
+    total_token_count: int | None = None
+
+
+class CachedContent(WireModel):
+    """cachedContents create body (output-only fields are accepted and ignored)."""
+
+    model: str | None = None
+    contents: list[Content] = Field(default_factory=list)
+    system_instruction: Content | None = None
+    tools: list[Tool] | None = None
+    tool_config: ToolConfig | None = None
+    display_name: str | None = None
+    ttl: str | None = None
+    expire_time: str | None = None
+    name: str | None = None
+    create_time: str | None = None
+    update_time: str | None = None
+    usage_metadata: CachedContentUsage | None = None
+    kms_key_name: str | None = None
+
+
+class CachedContentUpdate(WireModel):
+    ttl: str | None = None
+    expire_time: str | None = None

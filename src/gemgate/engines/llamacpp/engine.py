@@ -104,8 +104,11 @@ class LlamaCppEngine:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def render(self, messages: list[ChatMessage]) -> str:
-        body = {"messages": [{"role": m.role, "content": m.content} for m in messages]}
+    async def render(self, messages: list[ChatMessage], add_generation_prompt: bool = True) -> str:
+        body = {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "add_generation_prompt": add_generation_prompt,
+        }
         reply = await self._local_call("/apply-template", body)
         return str(reply["prompt"])
 

@@ -1,0 +1,1 @@
+"""Background work: expiry sweeps (and later the batch runner). Calls services only."""
