@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -19,6 +20,8 @@ from gemgate.api.caches import caches_router
 from gemgate.api.errors import install_error_handlers
 from gemgate.api.gemini import GeminiDeps, gemini_router
 from gemgate.api.health import health_router
+from gemgate.api.openai import OPENAI_PREFIX, OpenAIDeps, openai_router
+from gemgate.api.timing import ServerTiming
 from gemgate.config import LocalModelSettings, Settings
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
@@ -124,12 +127,19 @@ def create_app(settings: Settings) -> FastAPI:
         title="gemgate", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     install_error_handlers(app)
+    app.add_middleware(ServerTiming)
     app.include_router(
         health_router(
             settings.default_model,
             lambda: {name: e.busy_slots() for name, e in engines.loaded().items()},
         )
     )
+    openai_deps = OpenAIDeps(
+        registry, generation, keys, settings.max_request_bytes, created=int(time.time())
+    )
+    # Before the Gemini routers: at /v1 the OpenAI models routes match only OpenAI callers.
+    app.include_router(openai_router(openai_deps, shared_root=True), prefix="/v1")
+    app.include_router(openai_router(openai_deps), prefix=OPENAI_PREFIX)
     router = gemini_router(GeminiDeps(registry, generation, keys, settings.max_request_bytes))
     cache_routes = caches_router(caches, keys, settings.max_request_bytes)
     for prefix in GEMINI_PREFIXES:

@@ -7,6 +7,7 @@ import pytest
 from google import genai
 from google.genai import types
 from google.genai.client import AsyncClient
+from openai import AsyncOpenAI, OpenAI
 
 from tests.serving import RunningServer, gemgate_server
 
@@ -42,3 +43,33 @@ async def aio(server: RunningServer) -> AsyncIterator[AsyncClient]:
     )
     async with client.aio as aio_client:
         yield aio_client
+
+
+# The OpenAI dialect: both base URLs the openai SDK is pointed at. The SDK retries 5xx/429 by
+# default, which would hide the first answer, so the clients never retry.
+OPENAI_BASES = ["/v1", "/v1beta/openai/"]
+
+
+@pytest.fixture(scope="session", params=OPENAI_BASES, ids=["v1", "v1beta-openai"])
+def openai_base(request: pytest.FixtureRequest, server: RunningServer) -> str:
+    return server.url + str(request.param)
+
+
+@pytest.fixture(scope="session")
+def oai(openai_base: str) -> Iterator[OpenAI]:
+    with OpenAI(base_url=openai_base, api_key="x", max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def oai_v1(server: RunningServer) -> Iterator[OpenAI]:
+    """One client for tests where the base URL does not matter."""
+    with OpenAI(base_url=server.url + "/v1", api_key="x", max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+async def aoai(server: RunningServer) -> AsyncIterator[AsyncOpenAI]:
+    """An async client, closed after the test so no socket outlives it."""
+    async with AsyncOpenAI(base_url=server.url + "/v1", api_key="x", max_retries=0) as client:
+        yield client

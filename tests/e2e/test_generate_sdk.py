@@ -78,14 +78,20 @@ def test_stop_sequence_cuts_the_text_before_it(gemini: genai.Client) -> None:
 
 
 def test_same_seed_gives_the_same_text(gemini: genai.Client) -> None:
+    # The second request differs only by a stop sequence that never occurs, so it misses the
+    # exact-response cache and the engine really samples again with the same seed.
     config = types.GenerateContentConfig(max_output_tokens=16, temperature=1.0, seed=1234)
-    texts = {
-        gemini.models.generate_content(
-            model="gemini-2.5-flash", contents="Tell me a fact.", config=config
-        ).text
-        for _ in range(2)
-    }
-    assert len(texts) == 1
+    first = gemini.models.generate_content(
+        model="gemini-2.5-flash", contents="Tell me a fact.", config=config
+    )
+    second = gemini.models.generate_content(
+        model="gemini-2.5-flash",
+        contents="Tell me a fact.",
+        config=config.model_copy(update={"stop_sequences": ["@@never@@"]}),
+    )
+    usage = second.usage_metadata
+    assert usage and usage.cached_content_token_count != usage.prompt_token_count
+    assert first.text == second.text
 
 
 def test_candidate_count_two_gives_two_candidates(gemini: genai.Client) -> None:
@@ -108,7 +114,8 @@ def test_stream_gives_several_chunks_and_usage_on_the_last(client: genai.Client)
     chunks = list(
         client.models.generate_content_stream(
             model="gemini-2.5-flash",
-            contents="Count from one to ten.",
+            # One prompt per client: a repeat would be an exact-response cache hit (one chunk).
+            contents=f"Count from one to ten. ({client._api_client._http_options.base_url})",
             config=types.GenerateContentConfig(max_output_tokens=12, temperature=0.0),
         )
     )

@@ -53,8 +53,10 @@ def test_list_of_models_schema(gemini: genai.Client) -> None:
 def test_dict_json_schema(gemini: genai.Client) -> None:
     schema = {
         "type": "object",
-        "properties": {"city": {"type": "string", "maxLength": 20},
-                       "population": {"type": "integer", "minimum": 0, "maximum": 10**8}},
+        "properties": {
+            "city": {"type": "string", "maxLength": 20},
+            "population": {"type": "integer", "minimum": 0, "maximum": 10**8},
+        },
         "required": ["city", "population"],
         "additionalProperties": False,
     }
@@ -69,8 +71,9 @@ def test_enum_output_is_one_of_the_values(gemini: genai.Client) -> None:
     response = gemini.models.generate_content(
         model=MODEL,
         contents="Pick a colour.",
-        config=types.GenerateContentConfig(response_mime_type="text/x.enum",
-                                           response_schema=Colour),
+        config=types.GenerateContentConfig(
+            response_mime_type="text/x.enum", response_schema=Colour
+        ),
     )
     assert response.text in {"red", "green", "blue"}
     assert isinstance(response.parsed, Colour)
@@ -97,7 +100,8 @@ def test_json_mode_without_a_schema_is_a_json_object(gemini: genai.Client) -> No
 def test_a_schema_keyword_the_grammar_cannot_enforce_is_a_400(gemini: genai.Client) -> None:
     with pytest.raises(errors.ClientError) as raised:
         gemini.models.generate_content(
-            model=MODEL, contents="x",
+            model=MODEL,
+            contents="x",
             config=json_config(response_json_schema={"type": "array", "uniqueItems": True}),
         )
     assert raised.value.code == 400 and "responseSchema" in (raised.value.message or "")
@@ -109,19 +113,43 @@ SCHEMAS: list[dict[str, Any]] = [
     {"type": "string", "enum": ["alpha", "beta", "gamma"]},
     {"type": "string", "maxLength": 12},
     {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9}, "maxItems": 5},
-    {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
-     "additionalProperties": False},
-    {"type": "object", "properties": {"name": {"type": "string", "maxLength": 10},
-                                      "age": {"type": "integer", "minimum": 0, "maximum": 120}},
-     "required": ["name", "age"], "additionalProperties": False},
-    {"type": "array", "items": {"type": "string", "enum": ["x", "y"]}, "minItems": 1,
-     "maxItems": 4},
-    {"type": "object", "properties": {"tags": {"type": "array", "maxItems": 3,
-                                               "items": {"type": "string", "maxLength": 8}},
-                                      "score": {"type": "integer", "minimum": 0, "maximum": 100}},
-     "required": ["tags", "score"], "additionalProperties": False},
-    {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 99},
-               {"type": "string", "maxLength": 6}, {"type": "null"}]},
+    {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean"}},
+        "required": ["ok"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "maxLength": 10},
+            "age": {"type": "integer", "minimum": 0, "maximum": 120},
+        },
+        "required": ["name", "age"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": ["x", "y"]},
+        "minItems": 1,
+        "maxItems": 4,
+    },
+    {
+        "type": "object",
+        "properties": {
+            "tags": {"type": "array", "maxItems": 3, "items": {"type": "string", "maxLength": 8}},
+            "score": {"type": "integer", "minimum": 0, "maximum": 100},
+        },
+        "required": ["tags", "score"],
+        "additionalProperties": False,
+    },
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": 99},
+            {"type": "string", "maxLength": 6},
+            {"type": "null"},
+        ]
+    },
 ]
 
 
@@ -135,8 +163,11 @@ def test_a_hundred_outputs_across_ten_schemas_are_all_valid(gemini: genai.Client
                 model=MODEL,
                 contents=f"Produce a value (case {i}).",
                 config=json_config(
-                    response_json_schema=schema, candidate_count=5, temperature=1.0,
-                    seed=100 * i + 10 * batch, max_output_tokens=120,
+                    response_json_schema=schema,
+                    candidate_count=5,
+                    temperature=1.0,
+                    seed=100 * i + 10 * batch,
+                    max_output_tokens=120,
                 ),
             )
             assert response.candidates and len(response.candidates) == 5

@@ -222,3 +222,27 @@ def test_objects_are_closed_unless_the_schema_opens_them() -> None:
     assert closed["properties"]["a"]["additionalProperties"] is False
     assert closed["properties"]["c"]["additionalProperties"] is True
     assert closed["$defs"]["D"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    "parameters", [None, {}, {"type": "object"}, {"type": "object", "description": "none"}]
+)
+def test_a_function_that_declares_no_arguments_takes_none(parameters: object) -> None:
+    from gemgate.services.tools import args_schema
+
+    schema = args_schema(parameters)
+    assert schema["properties"] == {} and schema["additionalProperties"] is False
+
+
+async def test_max_calls_per_turn_bounds_the_grammar() -> None:
+    engine = FakeEngine("It is sunny.")
+    other = {"name": "get_time", "parametersJsonSchema": {"type": "object"}}
+    request = core.GenerateRequest(
+        "small",
+        (core.Content(core.Role.USER, (core.TextPart("x"),)),),
+        tools=(core.Tool("functionDeclarations", {"functionDeclarations": [WEATHER, other]}),),
+        tool_config={"functionCallingConfig": {"maxCallsPerTurn": 1}},
+    )
+    await service(engine).generate(request)
+    (constraint,) = engine.constraints
+    assert isinstance(constraint, ToolCallConstraint) and constraint.max_calls == 1

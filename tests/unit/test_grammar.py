@@ -27,8 +27,12 @@ def test_choices_are_quoted_literals() -> None:
 
 def test_recursive_refs_compile() -> None:
     schema = {
-        "$defs": {"Node": {"type": "object", "properties": {"kids": {
-            "type": "array", "items": {"$ref": "#/$defs/Node"}}}}},
+        "$defs": {
+            "Node": {
+                "type": "object",
+                "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/Node"}}},
+            }
+        },
         "$ref": "#/$defs/Node",
     }
     assert "%json" in checked_grammar(JsonConstraint(schema, "f"))
@@ -36,8 +40,11 @@ def test_recursive_refs_compile() -> None:
 
 @pytest.mark.parametrize(
     "schema",
-    [{"not": {"type": "string"}}, {"type": "array", "uniqueItems": True},
-     {"type": "string", "format": "int64"}],
+    [
+        {"not": {"type": "string"}},
+        {"type": "array", "uniqueItems": True},
+        {"type": "string", "format": "int64"},
+    ],
 )
 def test_what_the_grammar_cannot_enforce_is_refused_naming_the_field(schema: object) -> None:
     with pytest.raises(InvalidArgument) as raised:

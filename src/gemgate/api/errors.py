@@ -1,4 +1,8 @@
-"""Exception handlers: every failure leaves in Google's envelope with its HTTP status."""
+"""Exception handlers: every failure leaves in its caller's dialect envelope with its status.
+
+OpenAI routes (and OpenAI callers of the shared /v1/models) get OpenAI's envelope; every other
+request gets Google's.
+"""
 
 from __future__ import annotations
 
@@ -9,40 +13,47 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from gemgate.api.openai import is_openai_request
 from gemgate.core.errors import GemgateError, Internal, InvalidArgument, NotFound
 from gemgate.dialects.gemini.errors import error_body
+from gemgate.dialects.openai.errors import error_body as openai_error_body
 
 log = logging.getLogger("gemgate")
 
 
-def _reply(error: GemgateError) -> JSONResponse:
-    return JSONResponse(error_body(error), status_code=error.code.http_status)
+def _reply(request: Request, error: GemgateError) -> JSONResponse:
+    body = openai_error_body(error) if is_openai_request(request) else error_body(error)
+    return JSONResponse(body, status_code=error.code.http_status)
 
 
 async def _on_gemgate_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GemgateError)
-    return _reply(exc)
+    return _reply(request, exc)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return _reply(NotFound(f"Method not found: {request.method} {request.url.path}"))
+        return _reply(request, NotFound(f"Method not found: {request.method} {request.url.path}"))
     if exc.status_code == 405:
-        return _reply(NotFound(f"Method {request.method} is not allowed on {request.url.path}"))
-    return _reply(InvalidArgument(str(exc.detail)))
+        return _reply(
+            request, NotFound(f"Method {request.method} is not allowed on {request.url.path}")
+        )
+    return _reply(request, InvalidArgument(str(exc.detail)))
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-    return _reply(InvalidArgument(f"Invalid value at '{field}': {first.get('msg')}", field=field))
+    return _reply(
+        request, InvalidArgument(f"Invalid value at '{field}': {first.get('msg')}", field=field)
+    )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _reply(Internal("Internal error encountered."))
+    return _reply(request, Internal("Internal error encountered."))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -37,6 +37,7 @@ class ToolPlan:
     functions: tuple[FunctionSpec, ...]
     mode: str
     allowed: tuple[str, ...]
+    max_calls: int | None = None  # the OpenAI dialect's parallel_tool_calls=false is 1
 
     @property
     def calls_possible(self) -> bool:
@@ -69,6 +70,7 @@ def _calling_config(request: GenerateRequest) -> dict[str, Any]:
     return {
         "mode": config.get("mode") or "AUTO",
         "allowed": config.get("allowedFunctionNames") or config.get("allowed_function_names") or [],
+        "max_calls": config.get("maxCallsPerTurn"),
     }
 
 
@@ -94,7 +96,13 @@ def plan_tools(request: GenerateRequest) -> ToolPlan:
             "Function calling mode ANY needs at least one function declaration.",
             field="toolConfig.functionCallingConfig.mode",
         )
-    return ToolPlan(functions, "AUTO" if mode == "MODE_UNSPECIFIED" else mode, allowed)
+    max_calls = config["max_calls"]
+    if max_calls is not None and (not isinstance(max_calls, int) or max_calls < 1):
+        raise InvalidArgument(
+            "maxCallsPerTurn must be a positive integer.",
+            field="toolConfig.functionCallingConfig.maxCallsPerTurn",
+        )
+    return ToolPlan(functions, "AUTO" if mode == "MODE_UNSPECIFIED" else mode, allowed, max_calls)
 
 
 def _callable(plan: ToolPlan) -> tuple[FunctionSpec, ...]:
@@ -125,12 +133,34 @@ def tool_prompt(plan: ToolPlan) -> str:
     )
 
 
+NO_ARGS: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
+
+
+def args_schema(parameters: Any) -> Any:
+    """A function's argument schema; none (or an object that declares nothing) means no args.
+
+    An open `{"type": "object"}` would let a model invent arguments until the token limit.
+    """
+    if parameters is None or parameters == {}:
+        return NO_ARGS
+    if (
+        isinstance(parameters, dict)
+        and parameters.get("type") == "object"
+        and "properties" not in parameters
+        and "additionalProperties" not in parameters
+        and not any(key in parameters for key in ("anyOf", "oneOf", "allOf", "$ref"))
+    ):
+        return {**parameters, **NO_ARGS}
+    return closed_objects(parameters)
+
+
 def tool_constraint(plan: ToolPlan) -> ToolCallConstraint:
     callable_ = _callable(plan)
+    limit = min(len(callable_), MAX_CALLS_PER_TURN, plan.max_calls or MAX_CALLS_PER_TURN)
     return ToolCallConstraint(
-        functions=tuple((f.name, closed_objects(f.parameters)) for f in callable_),
+        functions=tuple((f.name, args_schema(f.parameters)) for f in callable_),
         allow_text=plan.mode != "ANY",
-        max_calls=min(len(callable_), MAX_CALLS_PER_TURN),
+        max_calls=limit,
         field="tools",
     )
 
