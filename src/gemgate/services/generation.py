@@ -29,7 +29,7 @@ from gemgate.core.types import (
 from gemgate.services.caches import CacheService
 from gemgate.services.keys import OPEN_PROJECT
 from gemgate.services.merging import CandidateMerger, Source
-from gemgate.services.models import ModelRegistry, ResolvedModel
+from gemgate.services.models import ModelRegistry, ResolvedModel, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
 from gemgate.services.reasoning import scaffold_for, think_then_answer
 from gemgate.services.response_cache import ResponseCache, reproducible, request_key
@@ -111,13 +111,14 @@ class GenerationService:
             if self._caches is None:
                 raise NotFound(f"CachedContent not found: {request.cached_content}")
             request, explicit_tokens = self._caches.apply(project, request)
-        plan = await self._plan(request)
+        # A stored answer means this very request was valid before: serve it before planning.
         key = None
         if self._responses is not None and self._responses.enabled and reproducible(request):
-            key = request_key(project, plan.model.requested, request)
+            key = request_key(project, strip_resource_prefix(request.model), request)
             if (hit := self._responses.get(key)) is not None:
                 yield _replay(hit)
                 return
+        plan = await self._plan(request)
         merger = CandidateMerger(
             model_version=plan.model.local.id,
             response_id=secrets.token_urlsafe(16),
