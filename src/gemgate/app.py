@@ -70,6 +70,7 @@ def _engine_spec(model: LocalModelSettings, settings: Settings) -> LocalModelSpe
         chat_template=model.chat_template,
         log_level=settings.engine_log_level,
         native_reasoning=model.native_reasoning,
+        state_dir=settings.data_dir / "kv" / model.id,
     )
     path = Path(model.path).expanduser() if model.path else None
     return LocalModelSpec(id=model.id, options=options, path=path, bundled=model.bundled)

@@ -155,3 +155,23 @@ def test_another_project_cannot_see_or_use_a_cache(keyed_server: RunningServer) 
             attempt()
         assert raised.value.code == 404
     assert owner.caches.get(name=cache.name).name == cache.name
+
+
+def test_a_cache_survives_a_restart_without_prefilling_again(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    data_dir = tmp_path_factory.mktemp("gemgate-cache-restart")
+    with gemgate_server(data_dir) as first:
+        client = genai.Client(api_key="x", http_options=types.HttpOptions(base_url=first.url))
+        cache = create_cache(client)
+        total = cache.usage_metadata.total_token_count if cache.usage_metadata else None
+    assert total and list((data_dir / "kv").rglob("cache-*.bin"))
+    with gemgate_server(data_dir) as second:
+        client = genai.Client(api_key="x", http_options=types.HttpOptions(base_url=second.url))
+        response = client.models.generate_content(
+            model=MODEL, contents="Which day?", config=short(cached_content=cache.name)
+        )
+        usage = response.usage_metadata
+        assert usage and usage.cached_content_token_count == total
+        client.caches.delete(name=cache.name or "")
+    assert not list((data_dir / "kv").rglob("cache-*.bin"))

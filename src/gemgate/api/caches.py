@@ -55,7 +55,7 @@ def caches_router(caches: CacheService, keys: KeyService, max_request_bytes: int
     @router.delete("/cachedContents/{cache_id}")
     async def delete(request: Request, cache_id: str) -> JSONResponse:
         principal = authenticate(request, keys)
-        caches.delete(principal.project, cache_id)
+        await caches.delete(principal.project, cache_id)
         return JSONResponse({})
 
     return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -65,6 +65,7 @@ class SamplingParams:
     frequency_penalty: float | None = None
     logprobs: int | None = None  # None: none; 0: chosen token only; n: also top n
     constraint: OutputConstraint | None = None
+    slot: int | None = None  # run on this engine slot (where a saved prefix was restored)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,15 @@ class Engine(Protocol):
     def check_constraint(self, constraint: OutputConstraint) -> None:
         """Raise InvalidArgument (naming constraint.field) if it cannot be enforced."""
 
+    async def save_state(self, prompt: str, name: str) -> int:
+        """Prefill `prompt` and persist its KV state as `name`; returns the tokens saved."""
+
+    async def restore_state(self, name: str) -> int | None:
+        """Load a persisted KV state; the slot to run on, or None if it cannot be loaded."""
+
+    def discard_state(self, name: str) -> None:
+        """Forget a persisted KV state."""
+
     def generate(self, prompt: str, params: SamplingParams) -> AsyncIterator[EngineEvent]:
         """Stream deltas, then exactly one EngineFinish. Closing the iterator stops work."""
 
@@ -153,4 +163,4 @@ class CachedContentStore(Protocol):
 
     def delete(self, cache_id: str) -> bool: ...
 
-    def delete_expired(self, now: float) -> int: ...
+    def delete_expired(self, now: float) -> Sequence[str]: ...

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 log = logging.getLogger("gemgate.jobs")
 
 
-async def sweep_forever(sweep: Callable[[], int], interval: float) -> None:
+async def sweep_forever(sweep: Callable[[], Awaitable[int]], interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            removed = await asyncio.to_thread(sweep)
+            removed = await sweep()
         except Exception:  # a failed sweep is retried next round, never kills the server
             log.exception("sweep failed")
             continue

@@ -2,8 +2,10 @@
 
 A cache is a conversation prefix — contents, system instruction, tools — owned by one
 project. At creation its prefix is rendered exactly as it will open every later prompt
-(no generation prompt) and prefilled once on the engine, so a request that uses it prefills
-only what follows. `usageMetadata.totalTokenCount` is that prefix's token count.
+(no generation prompt), prefilled once on the engine, and that KV state is saved under the
+data dir. A request that uses it prefills only what follows; after a restart the first use
+loads the saved state into a slot instead of prefilling. `usageMetadata.totalTokenCount` is
+the prefix's token count.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gemgate.core.errors import InvalidArgument, NotFound
-from gemgate.core.ports import CachedContentStore, EngineProvider, SamplingParams
+from gemgate.core.ports import CachedContentStore, EngineProvider
 from gemgate.core.types import CachedContent, CacheDraft, GenerateRequest
 from gemgate.services.models import ModelRegistry, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
@@ -22,6 +24,11 @@ from gemgate.services.tools import plan_tools, tool_prompt
 
 DEFAULT_TTL_SECONDS = 3600.0
 CACHE_PREFIX = "cachedContents/"
+
+
+def state_name(cache_id: str) -> str:
+    """The saved KV state's file name: the cache id is lowercase hex, so it is a safe name."""
+    return f"cache-{cache_id}.bin"
 
 
 def cache_id_of(name: str) -> str:
@@ -46,6 +53,8 @@ class CacheService:
         self._engines = engines
         self._min_tokens = min_tokens
         self._clock = clock
+        # Caches whose prefix state this process has on the engine (made or loaded here).
+        self._warm: set[str] = set()
 
     async def create(self, project: str, draft: CacheDraft) -> CachedContent:
         model = self._registry.resolve(draft.model)
@@ -67,10 +76,12 @@ class CacheService:
                 f"min_total_token_count={self._min_tokens}",
                 field="contents",
             )
-        await self._prefill(model.local.id, prompt)
+        cache_id = secrets.token_hex(12)
+        await engine.save_state(prompt, state_name(cache_id))
+        self._warm.add(cache_id)
         now = self._clock()
         cache = CachedContent(
-            id=secrets.token_hex(12),
+            id=cache_id,
             project=project,
             model=model.requested,
             display_name=draft.display_name,
@@ -92,12 +103,6 @@ class CacheService:
         messages = chat_messages(request.contents, request.system_instruction, local_id, section)
         engine = await self._engines.engine(local_id)
         return await engine.render(messages, add_generation_prompt=False)
-
-    async def _prefill(self, local_id: str, prompt: str) -> None:
-        """Evaluate the prefix once so the engine's prompt cache holds its KV state."""
-        engine = await self._engines.engine(local_id)
-        async for _ in engine.generate(prompt, SamplingParams(max_tokens=1, temperature=0.0)):
-            pass
 
     def _expiry(self, now: float, ttl: float | None, expire_time: float | None) -> float:
         if ttl is not None and expire_time is not None:
@@ -132,16 +137,32 @@ class CacheService:
         self._store.set_expiry(cache.id, expires, now)
         return replace(cache, expire_time=expires, update_time=now)
 
-    def delete(self, project: str, name: str) -> None:
+    async def delete(self, project: str, name: str) -> None:
         cache = self.get(project, name)
         self._store.delete(cache.id)
+        await self._discard(cache.model, cache.id)
 
-    def sweep(self) -> int:
-        """Delete expired caches; returns how many went."""
-        return self._store.delete_expired(self._clock())
+    async def sweep(self) -> int:
+        """Delete expired caches and their saved states; returns how many went."""
+        expired = self._store.delete_expired(self._clock())
+        for cache_id in expired:
+            self._warm.discard(cache_id)
+        if expired:
+            engine = await self._engines.engine(self._registry.default_model)
+            for cache_id in expired:
+                engine.discard_state(state_name(cache_id))
+        return len(expired)
 
-    def apply(self, project: str, request: GenerateRequest) -> tuple[GenerateRequest, int]:
-        """The request with the cache's prefix in front, and the prefix's token count."""
+    async def _discard(self, model: str, cache_id: str) -> None:
+        self._warm.discard(cache_id)
+        engine = await self._engines.engine(self._registry.resolve(model).local.id)
+        engine.discard_state(state_name(cache_id))
+
+    async def apply(
+        self, project: str, request: GenerateRequest
+    ) -> tuple[GenerateRequest, int, int | None]:
+        """The request with the cache's prefix in front, the prefix's token count, and the
+        engine slot its saved state was loaded into (first use in this process), if any."""
         assert request.cached_content is not None
         cache = self.get(project, request.cached_content)
         asked = strip_resource_prefix(request.model)
@@ -165,4 +186,9 @@ class CacheService:
             tool_config=cache.tool_config,
             cached_content=None,
         )
-        return combined, cache.total_tokens
+        slot = None
+        if cache.id not in self._warm:
+            engine = await self._engines.engine(self._registry.resolve(cache.model).local.id)
+            slot = await engine.restore_state(state_name(cache.id))
+            self._warm.add(cache.id)
+        return combined, cache.total_tokens, slot

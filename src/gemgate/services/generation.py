@@ -106,11 +106,11 @@ class GenerationService:
     async def stream(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> AsyncGenerator[StreamChunk, None]:
-        explicit_tokens = 0
+        explicit_tokens, slot = 0, None
         if request.cached_content:
             if self._caches is None:
                 raise NotFound(f"CachedContent not found: {request.cached_content}")
-            request, explicit_tokens = self._caches.apply(project, request)
+            request, explicit_tokens, slot = await self._caches.apply(project, request)
         # A stored answer means this very request was valid before: serve it before planning.
         key = None
         if self._responses is not None and self._responses.enabled and reproducible(request):
@@ -119,6 +119,8 @@ class GenerationService:
                 yield _replay(hit)
                 return
         plan = await self._plan(request)
+        if slot is not None:  # the first candidate runs where the cache's state was loaded
+            plan = replace(plan, params=(replace(plan.params[0], slot=slot), *plan.params[1:]))
         merger = CandidateMerger(
             model_version=plan.model.local.id,
             response_id=secrets.token_urlsafe(16),

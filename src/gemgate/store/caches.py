@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from sqlalchemy import Float, Integer, String, Text, delete, select, update
 from sqlalchemy.engine import Engine
@@ -114,9 +115,14 @@ class SqlCachedContentStore:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def delete_expired(self, now: float) -> int:
+    def delete_expired(self, now: float) -> Sequence[str]:
+        """Delete expired caches; their ids."""
         with Session(self._engine) as session, session.begin():
-            result = session.execute(
-                delete(CachedContentRow).where(CachedContentRow.expire_time <= now)
+            expired = list(
+                session.scalars(
+                    select(CachedContentRow.id).where(CachedContentRow.expire_time <= now)
+                )
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            if expired:
+                session.execute(delete(CachedContentRow).where(CachedContentRow.id.in_(expired)))
+            return expired

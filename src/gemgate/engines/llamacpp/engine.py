@@ -46,6 +46,7 @@ class EngineOptions:
     chat_template: str | None = None
     log_level: int = -1
     native_reasoning: bool | None = None  # None: detect a <think> section in the template
+    state_dir: Path | None = None  # where prefix KV states are saved (explicit caches)
 
 
 def _params(path: Path, options: EngineOptions, key: str) -> Any:
@@ -61,6 +62,10 @@ def _params(path: Path, options: EngineOptions, key: str) -> Any:
     params.verbosity = options.log_level
     if options.chat_template:
         params.chat_template = options.chat_template
+    if options.state_dir is not None:
+        options.state_dir.mkdir(parents=True, exist_ok=True)
+        params.slot_save_path = f"{options.state_dir}/"  # llama.cpp joins without a separator
+        params.endpoint_slots = True
     return params
 
 
@@ -78,6 +83,7 @@ class LlamaCppEngine:
             timeout=30.0,
         )
         self._capabilities = capabilities
+        self._state_dir: Path | None = None
 
     @classmethod
     def load(cls, path: Path, options: EngineOptions, executor: Executor) -> LlamaCppEngine:
@@ -95,7 +101,9 @@ class LlamaCppEngine:
         capabilities = EngineCapabilities(
             context_tokens=options.context_tokens, native_reasoning=native
         )
-        return cls(server, key, executor, capabilities)
+        engine = cls(server, key, executor, capabilities)
+        engine._state_dir = options.state_dir
+        return engine
 
     @property
     def capabilities(self) -> EngineCapabilities:
@@ -117,6 +125,40 @@ class LlamaCppEngine:
         # wants one); ask the tokenizer for exactly that so counts match generation's.
         reply = await self._local_call("/tokenize", {"content": prompt, "add_special": True})
         return len(reply["tokens"])
+
+    async def save_state(self, prompt: str, name: str) -> int:
+        """Prefill `prompt` on one slot and save that slot's KV state as `name`.
+
+        Returns the tokens saved. The slot is pinned for the prefill; the save follows at once.
+        """
+        slot = await self._idle_slot()
+        params = SamplingParams(max_tokens=1, temperature=0.0, slot=slot)
+        async for _ in self.generate(prompt, params):
+            pass
+        reply = await self._local_call(f"/slots/{slot}?action=save", {"filename": name})
+        return int(reply.get("n_saved", 0))
+
+    async def restore_state(self, name: str) -> int | None:
+        """Load a saved KV state into an idle slot; the slot id, or None if it is gone."""
+        slot = await self._idle_slot()
+        try:
+            await self._local_call(f"/slots/{slot}?action=restore", {"filename": name})
+        except GemgateError:
+            return None
+        return slot
+
+    def discard_state(self, name: str) -> None:
+        if self._state_dir is not None:
+            (self._state_dir / name).unlink(missing_ok=True)
+
+    async def _idle_slot(self) -> int:
+        try:
+            reply = await self._http.get("/slots")
+            slots = reply.json() if reply.status_code == 200 else []
+        except (httpx.HTTPError, ValueError):
+            slots = []
+        idle = [s["id"] for s in slots if isinstance(s, dict) and not s.get("is_processing")]
+        return int(idle[-1]) if idle else 0
 
     def check_constraint(self, constraint: OutputConstraint) -> None:
         checked_grammar(constraint)
@@ -196,6 +238,8 @@ def _request_body(prompt: str, params: SamplingParams) -> dict[str, Any]:
         body["logprobs"] = max(params.logprobs, 1)
     if params.constraint is not None:
         body["grammar"] = checked_grammar(params.constraint)
+    if params.slot is not None:
+        body["id_slot"] = params.slot
     return body
 
 
