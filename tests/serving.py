@@ -25,6 +25,7 @@ def free_port() -> int:
 class RunningServer:
     url: str
     data_dir: Path
+    pid: int = 0  # the server process, for tests that kill it
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return run_cli(*args, "--data-dir", str(self.data_dir))
@@ -65,7 +66,7 @@ def gemgate_server(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, timeout)
-        yield RunningServer(url, data_dir)
+        yield RunningServer(url, data_dir, process.pid)
     finally:
         process.terminate()
         try:

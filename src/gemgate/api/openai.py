@@ -1,4 +1,4 @@
-"""OpenAI-compatible routes: chat/completions (plain and streamed) and models.
+"""OpenAI-compatible routes: chat/completions (plain and streamed), embeddings and models.
 
 Mounted by the app under /v1beta/openai (Google's path) and /v1. At /v1 the models routes
 clash with the native Gemini ones; they match only callers that speak OpenAI (a Bearer token
@@ -23,6 +23,7 @@ from starlette.types import Scope
 
 from gemgate.api.auth import authenticate
 from gemgate.api.body import parse_json, read_body
+from gemgate.api.embeddings import openai_embeddings_response
 from gemgate.core.errors import (
     GemgateError,
     Internal,
@@ -34,6 +35,7 @@ from gemgate.core.types import GenerateRequest, StreamChunk
 from gemgate.dialects.openai import decode, encode
 from gemgate.dialects.openai import schemas as wire
 from gemgate.dialects.openai.errors import error_body, from_validation_error
+from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService, Principal
 from gemgate.services.models import ModelRegistry
@@ -52,6 +54,7 @@ class OpenAIDeps:
     keys: KeyService
     max_request_bytes: int
     created: int  # what model objects report as `created`: when this server started
+    embeddings: EmbeddingService | None = None
 
 
 def caller_speaks_openai(headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
@@ -92,6 +95,8 @@ def openai_router(deps: OpenAIDeps, *, shared_root: bool = False) -> APIRouter:
     handlers = _Handlers(deps)
     models_route = CallerDialectRoute if shared_root else APIRoute
     router.add_api_route("/chat/completions", handlers.chat_completions, methods=["POST"])
+    if deps.embeddings is not None:
+        router.add_api_route("/embeddings", handlers.embeddings, methods=["POST"])
     router.add_api_route(
         "/models", handlers.list_models, methods=["GET"], route_class_override=models_route
     )
@@ -131,6 +136,13 @@ class _Handlers:
             return await self._stream(core_request, include_usage)
         response = await self._deps.generation.generate(core_request)
         return JSONResponse(encode.encode_completion(response))
+
+    async def embeddings(self, request: Request) -> Response:
+        self._authenticate(request)
+        if self._deps.embeddings is None:  # the route is mounted only with a service
+            raise InvalidArgument("Embeddings are not served.", field="model")
+        data = parse_json(await read_body(request, self._deps.max_request_bytes))
+        return await openai_embeddings_response(self._deps.embeddings, data)
 
     async def _stream(self, core_request: GenerateRequest, include_usage: bool) -> Response:
         chunks = self._deps.generation.stream(core_request)

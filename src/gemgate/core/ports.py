@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from gemgate.core.types import CachedContent, FinishReason, LogprobStep
+from gemgate.core.types import (
+    CachedContent,
+    FinishReason,
+    LogprobStep,
+    StoredFile,
+    UploadSession,
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,26 @@ class Engine(Protocol):
         """Stream deltas, then exactly one EngineFinish. Closing the iterator stops work."""
 
 
+@dataclass(frozen=True)
+class EmbeddingOutput:
+    """One vector per input text, and the tokens the model read for each."""
+
+    vectors: list[list[float]]
+    token_counts: list[int]
+
+
+class Embedder(Protocol):
+    """A loaded text-embedding model; embedding is batched and runs off the event loop."""
+
+    async def embed(self, texts: list[str]) -> EmbeddingOutput: ...
+
+
+class EmbedderProvider(Protocol):
+    """Gives the embedder for a local embedding model id, loading it on first use."""
+
+    async def embedder(self, model_id: str) -> Embedder: ...
+
+
 class EngineProvider(Protocol):
     """Gives the engine for a local model id, loading it on first use."""
 
@@ -164,3 +190,55 @@ class CachedContentStore(Protocol):
     def delete(self, cache_id: str) -> bool: ...
 
     def delete_expired(self, now: float) -> Sequence[str]: ...
+
+
+class FileStore(Protocol):
+    """Files API metadata: finished files and the upload sessions that lead to them."""
+
+    def add_file(self, file: StoredFile) -> None: ...
+
+    def get_file(self, file_id: str) -> StoredFile | None: ...
+
+    def list_files(self, project: str) -> list[StoredFile]: ...
+
+    def delete_file(self, file_id: str) -> bool: ...
+
+    def expired_files(self, now: float) -> list[StoredFile]: ...
+
+    def project_bytes(self, project: str) -> int:
+        """Bytes held by the project's files plus those reserved by its open uploads."""
+
+    def add_upload(self, upload: UploadSession) -> None: ...
+
+    def get_upload(self, upload_id: str) -> UploadSession | None: ...
+
+    def finish_upload(self, upload_id: str) -> None: ...
+
+    def delete_upload(self, upload_id: str) -> bool: ...
+
+    def expired_uploads(self, now: float) -> list[UploadSession]: ...
+
+
+class BlobStore(Protocol):
+    """Bytes of uploads and files. Partial uploads are invisible until committed.
+
+    The disk implementation lives in store/blobs.py; an S3-compatible store (multipart
+    upload per session, commit = complete) can stand in its place.
+    """
+
+    def received(self, upload_id: str) -> int:
+        """Bytes of the partial upload durably received so far (0 if none)."""
+
+    async def write(self, upload_id: str, offset: int, chunks: AsyncIterable[bytes]) -> int:
+        """Write chunks at offset (0 <= offset <= received); returns the new size."""
+
+    async def commit(self, upload_id: str, blob_id: str) -> tuple[int, bytes]:
+        """Make the partial upload the blob `blob_id`; returns its size and SHA-256."""
+
+    async def read(self, blob_id: str) -> bytes: ...
+
+    def stream(self, blob_id: str) -> AsyncIterator[bytes]: ...
+
+    def delete(self, blob_id: str) -> None: ...
+
+    def discard(self, upload_id: str) -> None: ...

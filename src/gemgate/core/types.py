@@ -221,6 +221,8 @@ class ModelInfo:
     top_p: float
     top_k: int
     thinking: bool = False
+    # Set for models that are not chat models (embeddings); empty means the chat methods.
+    supported_methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -253,3 +255,85 @@ class CacheDraft:
     display_name: str = ""
     ttl_seconds: float | None = None
     expire_time: float | None = None
+
+
+# Embeddings -------------------------------------------------------------------------------
+
+EMBEDDING_TASK_TYPES = frozenset(
+    {
+        "TASK_TYPE_UNSPECIFIED",
+        "RETRIEVAL_QUERY",
+        "RETRIEVAL_DOCUMENT",
+        "SEMANTIC_SIMILARITY",
+        "CLASSIFICATION",
+        "CLUSTERING",
+        "QUESTION_ANSWERING",
+        "FACT_VERIFICATION",
+        "CODE_RETRIEVAL_QUERY",
+    }
+)
+
+
+@dataclass(frozen=True)
+class EmbedInput:
+    """One text to embed. `where` is the wire path of this input, for naming bad fields."""
+
+    text: str
+    where: str
+    dimensions_field: str
+    task_type: str | None = None
+    title: str | None = None
+    output_dimensionality: int | None = None
+
+
+@dataclass(frozen=True)
+class EmbedRequest:
+    model: str
+    inputs: tuple[EmbedInput, ...]
+
+
+@dataclass(frozen=True)
+class EmbedResponse:
+    """Vectors in input order; `model` names the local model that really computed them."""
+
+    model: str
+    vectors: tuple[tuple[float, ...], ...]
+    prompt_tokens: int
+
+
+class FileState(StrEnum):
+    PROCESSING = "PROCESSING"
+    ACTIVE = "ACTIVE"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An uploaded file (Files API): metadata only; the bytes live in a BlobStore."""
+
+    id: str  # lowercase alphanumeric; the resource name is files/{id}
+    project: str
+    display_name: str
+    mime_type: str
+    size_bytes: int
+    sha256: bytes
+    create_time: float
+    update_time: float
+    expire_time: float
+    state: FileState = FileState.ACTIVE
+    source: str = "UPLOADED"
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """A resumable upload in progress, keyed by the hash of its unguessable token."""
+
+    id: str
+    project: str
+    file_id: str  # the id the file will get when finalized
+    display_name: str
+    mime_type: str
+    declared_bytes: int | None  # X-Goog-Upload-Header-Content-Length, when sent
+    create_time: float
+    expire_time: float
+    finalized: bool = False

@@ -18,6 +18,7 @@ from dataclasses import replace
 from gemgate.core.errors import InvalidArgument, NotFound
 from gemgate.core.ports import CachedContentStore, EngineProvider
 from gemgate.core.types import CachedContent, CacheDraft, GenerateRequest
+from gemgate.services.media import MediaResolver, needs_resolution
 from gemgate.services.models import ModelRegistry, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
 from gemgate.services.tools import plan_tools, tool_prompt
@@ -47,7 +48,9 @@ class CacheService:
         engines: EngineProvider,
         min_tokens: int,
         clock: Callable[[], float] = time.time,
+        media: MediaResolver | None = None,
     ) -> None:
+        self._media = media
         self._store = store
         self._registry = registry
         self._engines = engines
@@ -60,6 +63,13 @@ class CacheService:
         model = self._registry.resolve(draft.model)
         if not draft.contents:
             raise InvalidArgument("contents is required to create a cache.", field="contents")
+        if self._media is not None and needs_resolution(draft.contents, draft.system_instruction):
+            # A cache holds what the model reads: documents become text now, so the cache
+            # keeps working if the file is deleted or expires later.
+            contents, system = await self._media.resolve(
+                draft.contents, draft.system_instruction, project, model.local.id
+            )
+            draft = replace(draft, contents=contents, system_instruction=system)
         probe = GenerateRequest(
             draft.model,
             draft.contents,

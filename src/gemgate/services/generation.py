@@ -28,6 +28,7 @@ from gemgate.core.types import (
 )
 from gemgate.services.caches import CacheService
 from gemgate.services.keys import OPEN_PROJECT
+from gemgate.services.media import MediaResolver, needs_resolution
 from gemgate.services.merging import CandidateMerger, Source
 from gemgate.services.models import ModelRegistry, ResolvedModel, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
@@ -57,17 +58,26 @@ class GenerationService:
         signer: Signer,
         caches: CacheService | None = None,
         responses: ResponseCache | None = None,
+        media: MediaResolver | None = None,
     ) -> None:
         self._registry = registry
         self._engines = engines
         self._signer = signer
         self._caches = caches
         self._responses = responses
+        self._media = media
 
     async def count_tokens(
-        self, model: str, contents: tuple[Content, ...], system_instruction: Content | None
+        self,
+        model: str,
+        contents: tuple[Content, ...],
+        system_instruction: Content | None,
+        project: str = OPEN_PROJECT,
     ) -> int:
         resolved = self._registry.resolve(model)
+        contents, system_instruction = await self._resolve_media(
+            contents, system_instruction, project, model
+        )
         engine = await self._engines.engine(resolved.local.id)
         messages = chat_messages(contents, system_instruction, resolved.local.id)
         return await engine.count_tokens(await engine.render(messages))
@@ -111,6 +121,10 @@ class GenerationService:
             if self._caches is None:
                 raise NotFound(f"CachedContent not found: {request.cached_content}")
             request, explicit_tokens, slot = await self._caches.apply(project, request)
+        contents, system = await self._resolve_media(
+            request.contents, request.system_instruction, project, request.model
+        )
+        request = replace(request, contents=contents, system_instruction=system)
         # A stored answer means this very request was valid before: serve it before planning.
         key = None
         if self._responses is not None and self._responses.enabled and reproducible(request):
@@ -173,6 +187,15 @@ class GenerationService:
             return think_then_answer(engine, prompt, p, budget, scaffold)
 
         return _Plan(resolved, source, params, shaper, thinking.include_thoughts)
+
+    async def _resolve_media(
+        self, contents: tuple[Content, ...], system: Content | None, project: str, model: str
+    ) -> tuple[tuple[Content, ...], Content | None]:
+        """fileData and document parts as text, through the one media pipeline."""
+        if self._media is None or not needs_resolution(contents, system):
+            return contents, system
+        local_id = self._registry.resolve(model).local.id
+        return await self._media.resolve(contents, system, project, local_id)
 
     def _verify_signatures(self, contents: tuple[Content, ...]) -> None:
         for i, content in enumerate(contents):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gemgate.core.errors import NotFound
+from gemgate.core.errors import InvalidArgument, NotFound
 from gemgate.core.types import ModelInfo
 
 NOTHINK_SUFFIX = "-nothink"
@@ -22,6 +22,9 @@ DEFAULT_TEMPERATURE = 0.8
 DEFAULT_TOP_P = 0.95
 DEFAULT_TOP_K = 40
 MAX_TEMPERATURE = 2.0
+
+
+EMBEDDING_METHODS = ("embedContent", "batchEmbedContents")
 
 
 DEFAULT_THINKING_LEVELS = {"minimal": 128, "low": 256, "medium": 512, "high": 1024, "xhigh": 2048}
@@ -35,6 +38,14 @@ class LocalModel:
     context_tokens: int
     max_output_tokens: int
     thinking_levels: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_THINKING_LEVELS))
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    id: str
+    display_name: str
+    description: str
+    max_input_tokens: int
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,10 @@ class ModelRegistry:
         aliases: dict[str, str],
         default_model: str,
         default_thinking_budgets: dict[str, int] | None = None,
+        embedding_models: list[EmbeddingModel] | None = None,
+        embedding_aliases: dict[str, str] | None = None,
     ) -> None:
+        self._embedding = _EmbeddingModels(embedding_models or [], embedding_aliases or {})
         self._budgets = dict(default_thinking_budgets or {})
         self._local = {model.id: model for model in local_models}
         if default_model not in self._local:
@@ -82,6 +96,12 @@ class ModelRegistry:
         if base.endswith(NOTHINK_SUFFIX):
             base, nothink = base.removesuffix(NOTHINK_SUFFIX), True
         found = self._target(base)
+        if found is None and self._embedding.find(requested) is not None:
+            raise InvalidArgument(
+                f"models/{requested} is an embedding model: it supports embedContent and "
+                "batchEmbedContents, not generateContent.",
+                field="model",
+            )
         if found is None:
             raise NotFound(
                 f"models/{requested} is not found for API version, or is not supported for "
@@ -107,14 +127,30 @@ class ModelRegistry:
             return versioned["base"], self._aliases[versioned["base"]]
         return None
 
+    def resolve_embedding(self, name: str) -> EmbeddingModel:
+        """The local embedding model for a public id; a chat model is refused by name."""
+        requested = strip_resource_prefix(name)
+        found = self._embedding.find(requested)
+        if found is not None:
+            return found
+        self.resolve(requested)  # NotFound unless it is a chat model
+        raise InvalidArgument(
+            f"models/{requested} is a generative model and does not support embedContent; "
+            "use an embedding model such as gemini-embedding-001.",
+            field="model",
+        )
+
     def info(self, name: str) -> ModelInfo:
+        embedding = self._embedding.find(strip_resource_prefix(name))
+        if embedding is not None:
+            return _describe_embedding(strip_resource_prefix(name), embedding)
         resolved = self.resolve(name)
         return self._describe(resolved.requested, resolved.local)
 
     def list_models(self) -> list[ModelInfo]:
         local = [self._describe(model.id, model) for model in self._local.values()]
         aliased = [self._describe(alias, self._local[t]) for alias, t in self._aliases.items()]
-        return local + aliased
+        return local + aliased + self._embedding.describe_all()
 
     def _describe(self, public_id: str, local: LocalModel) -> ModelInfo:
         is_alias = public_id != local.id
@@ -131,3 +167,40 @@ class ModelRegistry:
             top_k=DEFAULT_TOP_K,
             thinking=True,
         )
+
+
+class _EmbeddingModels:
+    """Local embedding models and the public ids (aliases) that point at them."""
+
+    def __init__(self, models: list[EmbeddingModel], aliases: dict[str, str]) -> None:
+        self._local = {model.id: model for model in models}
+        for alias, target in aliases.items():
+            if target not in self._local:
+                raise ValueError(f"embedding alias {alias!r} points at unknown model {target!r}")
+        self._aliases = dict(aliases)
+
+    def find(self, name: str) -> EmbeddingModel | None:
+        local_id = name if name in self._local else self._aliases.get(name)
+        return self._local.get(local_id) if local_id is not None else None
+
+    def describe_all(self) -> list[ModelInfo]:
+        local = [_describe_embedding(m.id, m) for m in self._local.values()]
+        aliased = [_describe_embedding(a, self._local[t]) for a, t in self._aliases.items()]
+        return local + aliased
+
+
+def _describe_embedding(public_id: str, model: EmbeddingModel) -> ModelInfo:
+    is_alias = public_id != model.id
+    return ModelInfo(
+        id=public_id,
+        display_name=f"{public_id} (served by {model.id})" if is_alias else model.display_name,
+        description=f"Alias of {model.id}." if is_alias else model.description,
+        version=model.id,
+        input_token_limit=model.max_input_tokens,
+        output_token_limit=1,
+        temperature=0.0,
+        max_temperature=0.0,
+        top_p=0.0,
+        top_k=0,
+        supported_methods=EMBEDDING_METHODS,
+    )

@@ -64,8 +64,8 @@ def part_text(part: Part, where: str, model_id: str) -> str | None:
         )
     if isinstance(part, FileDataPart):
         raise InvalidArgument(
-            f"{where}.fileData refers to {part.file_uri!r}, which this server cannot read: "
-            "no such file has been uploaded.",
+            f"{where}.fileData refers to {part.file_uri!r}, which cannot be read here: "
+            "fileData is resolved for generateContent, countTokens and cachedContents.",
             field=f"{where}.fileData",
         )
     if isinstance(part, FunctionCallPart):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from gemgate.store import caches, keys
+from gemgate.store import caches, files, keys
 from gemgate.store.base import Base
 
-_TABLES = (keys.ApiKeyRow, caches.CachedContentRow)
+_TABLES = (keys.ApiKeyRow, caches.CachedContentRow, files.FileRow, files.UploadRow)
 
 
 def open_database(url: str) -> Engine:

@@ -254,3 +254,68 @@ def decode_cache_draft(body: wire.CachedContent) -> core.CacheDraft:
         if body.expire_time is not None
         else None,
     )
+
+
+def _at(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _embed_text(content: wire.Content, where: str) -> str:
+    """The parts' texts joined by newlines: only text can be embedded."""
+    texts: list[str] = []
+    for index, part in enumerate(content.parts):
+        if part.text is None:
+            field = _at(where, f"content.parts[{index}]")
+            raise InvalidArgument(f"{field}: only text parts can be embedded.", field=field)
+        texts.append(part.text)
+    if not texts:
+        field = _at(where, "content.parts")
+        raise InvalidArgument(f"{field} must contain at least one text part.", field=field)
+    return "\n".join(texts)
+
+
+def decode_embed_input(body: wire.EmbedContentRequest, where: str) -> core.EmbedInput:
+    task = body.task_type
+    if task is not None and task not in core.EMBEDDING_TASK_TYPES:
+        field = _at(where, "taskType")
+        raise InvalidArgument(f"Invalid value at '{field}': {task!r}.", field=field)
+    if body.title is not None and task != "RETRIEVAL_DOCUMENT":
+        field = _at(where, "title")
+        raise InvalidArgument(
+            f"{field} is only valid with taskType RETRIEVAL_DOCUMENT.", field=field
+        )
+    dims = body.output_dimensionality
+    if dims is not None and dims < 1:
+        field = _at(where, "outputDimensionality")
+        raise InvalidArgument(f"{field} must be positive, got {dims}.", field=field)
+    return core.EmbedInput(
+        text=_embed_text(body.content, where),
+        where=where,
+        dimensions_field=_at(where, "outputDimensionality"),
+        task_type=task,
+        title=body.title,
+        output_dimensionality=dims,
+    )
+
+
+def decode_embed_request(model: str, body: wire.EmbedContentRequest) -> core.EmbedRequest:
+    return core.EmbedRequest(model, (decode_embed_input(body, ""),))
+
+
+def decode_batch_embed_request(
+    model: str, body: wire.BatchEmbedContentsRequest
+) -> core.EmbedRequest:
+    """Every request must name the URL's model (or none), as Google requires."""
+    if not body.requests:
+        raise InvalidArgument("requests must not be empty.", field="requests")
+    wanted = model.removeprefix("models/")
+    inputs: list[core.EmbedInput] = []
+    for index, item in enumerate(body.requests):
+        where = f"requests[{index}]"
+        if item.model is not None and item.model.removeprefix("models/") != wanted:
+            raise InvalidArgument(
+                f"{where}.model is {item.model!r}, but the batch is for models/{wanted}.",
+                field=f"{where}.model",
+            )
+        inputs.append(decode_embed_input(item, where))
+    return core.EmbedRequest(model, tuple(inputs))

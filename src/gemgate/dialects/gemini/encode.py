@@ -133,6 +133,8 @@ def encode_count_tokens(total: int) -> dict[str, Any]:
 
 
 def encode_model(info: core.ModelInfo) -> dict[str, Any]:
+    if info.supported_methods:
+        return _encode_embedding_model(info)
     return {
         "name": f"models/{info.id}",
         "baseModelId": info.id,
@@ -147,6 +149,20 @@ def encode_model(info: core.ModelInfo) -> dict[str, Any]:
         "topP": info.top_p,
         "topK": info.top_k,
         "thinking": info.thinking,
+    }
+
+
+def _encode_embedding_model(info: core.ModelInfo) -> dict[str, Any]:
+    """Google's embedding models carry no sampling fields."""
+    return {
+        "name": f"models/{info.id}",
+        "baseModelId": info.id,
+        "version": info.version,
+        "displayName": info.display_name,
+        "description": info.description,
+        "inputTokenLimit": info.input_token_limit,
+        "outputTokenLimit": info.output_token_limit,
+        "supportedGenerationMethods": list(info.supported_methods),
     }
 
 
@@ -178,3 +194,17 @@ def encode_cached_content_list(
     if next_token:
         out["nextPageToken"] = next_token
     return out
+
+
+def encode_embedding(response: core.EmbedResponse) -> dict[str, Any]:
+    """embedContent: the one vector."""
+    return {"embedding": {"values": list(response.vectors[0])}}
+
+
+def encode_batch_embeddings(response: core.EmbedResponse) -> dict[str, Any]:
+    """batchEmbedContents: vectors in request order, with the tokens the model read."""
+    tokens = response.prompt_tokens
+    return {
+        "embeddings": [{"values": list(vector)} for vector in response.vectors],
+        "usageMetadata": {"promptTokenCount": tokens, "totalTokenCount": tokens},
+    }

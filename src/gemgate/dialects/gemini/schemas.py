@@ -190,3 +190,17 @@ class CachedContent(WireModel):
 class CachedContentUpdate(WireModel):
     ttl: str | None = None
     expire_time: str | None = None
+
+
+class EmbedContentRequest(WireModel):
+    """One embedContent body, and one item of batchEmbedContents' `requests`."""
+
+    model: str | None = None
+    content: Content
+    task_type: str | None = None
+    title: str | None = None
+    output_dimensionality: int | None = None
+
+
+class BatchEmbedContentsRequest(WireModel):
+    requests: list[EmbedContentRequest] = Field(default_factory=list)

@@ -186,3 +186,13 @@ class ChatCompletionRequest(WireModel):
     audio: dict[str, Any] | None = None
     functions: list[dict[str, Any]] | None = None
     function_call: Any = None
+
+
+class EmbeddingCreateParams(WireModel):
+    """POST /embeddings. Token-array inputs validate here and are refused by decode, by name."""
+
+    model: Annotated[str, Field(min_length=1)]
+    input: str | list[str] | list[int] | list[list[int]]
+    dimensions: Annotated[int, Field(ge=1)] | None = None
+    encoding_format: Literal["float", "base64"] | None = None
+    user: str | None = None

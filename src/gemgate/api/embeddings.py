@@ -1,0 +1,50 @@
+"""Embedding routes' handlers: Gemini's embedContent/batchEmbedContents and OpenAI's embeddings.
+
+The routers (api/gemini.py's action table, api/openai.py) own authentication and mounting;
+these only read the body, call the service and encode the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+
+from gemgate.api.body import read_model
+from gemgate.dialects.gemini import decode, encode
+from gemgate.dialects.gemini import schemas as wire
+from gemgate.dialects.openai import embeddings as openai_embeddings
+from gemgate.dialects.openai import schemas as openai_wire
+from gemgate.dialects.openai.errors import from_validation_error
+from gemgate.services.embeddings import EmbeddingService
+
+
+class GeminiEmbeddingHandlers:
+    """Handlers for the models/{model}:action table (request, model, project)."""
+
+    def __init__(self, service: EmbeddingService, max_request_bytes: int) -> None:
+        self._service = service
+        self._limit = max_request_bytes
+
+    async def embed_content(self, request: Request, model: str, project: str) -> Response:
+        body = await read_model(request, wire.EmbedContentRequest, self._limit)
+        response = await self._service.embed(decode.decode_embed_request(model, body))
+        return JSONResponse(encode.encode_embedding(response))
+
+    async def batch_embed_contents(self, request: Request, model: str, project: str) -> Response:
+        body = await read_model(request, wire.BatchEmbedContentsRequest, self._limit)
+        response = await self._service.embed(decode.decode_batch_embed_request(model, body))
+        return JSONResponse(encode.encode_batch_embeddings(response))
+
+
+async def openai_embeddings_response(service: EmbeddingService, data: dict[str, Any]) -> Response:
+    """POST /embeddings with an already-parsed JSON body."""
+    try:
+        body = openai_wire.EmbeddingCreateParams.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+    response = await service.embed(openai_embeddings.decode_embedding_request(body))
+    payload = openai_embeddings.encode_embeddings(response, body.model, body.encoding_format)
+    return JSONResponse(payload)
