@@ -65,7 +65,8 @@ def test_a_client_that_disconnects_mid_stream_frees_the_engine(server: RunningSe
             lines = response.iter_lines()
             assert next(line for line in lines if line.startswith("data: "))
             assert _busy_slots(server) == 1
-        deadline = time.monotonic() + 5
+        # Returns as soon as the slot frees; the bound only has to survive a loaded machine.
+        deadline = time.monotonic() + 30
         while _busy_slots(server) and time.monotonic() < deadline:
             time.sleep(0.1)
     assert _busy_slots(server) == 0
