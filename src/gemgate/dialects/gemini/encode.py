@@ -133,9 +133,7 @@ def encode_count_tokens(total: int) -> dict[str, Any]:
 
 
 def encode_model(info: core.ModelInfo) -> dict[str, Any]:
-    if info.supported_methods:
-        return _encode_embedding_model(info)
-    return {
+    out: dict[str, Any] = {
         "name": f"models/{info.id}",
         "baseModelId": info.id,
         "version": info.version,
@@ -143,6 +141,11 @@ def encode_model(info: core.ModelInfo) -> dict[str, Any]:
         "description": info.description,
         "inputTokenLimit": info.input_token_limit,
         "outputTokenLimit": info.output_token_limit,
+    }
+    if info.supported_methods:  # Google's embedding models carry no sampling fields
+        out["supportedGenerationMethods"] = list(info.supported_methods)
+        return out
+    out |= {
         "supportedGenerationMethods": SUPPORTED_METHODS,
         "temperature": info.temperature,
         "maxTemperature": info.max_temperature,
@@ -150,20 +153,7 @@ def encode_model(info: core.ModelInfo) -> dict[str, Any]:
         "topK": info.top_k,
         "thinking": info.thinking,
     }
-
-
-def _encode_embedding_model(info: core.ModelInfo) -> dict[str, Any]:
-    """Google's embedding models carry no sampling fields."""
-    return {
-        "name": f"models/{info.id}",
-        "baseModelId": info.id,
-        "version": info.version,
-        "displayName": info.display_name,
-        "description": info.description,
-        "inputTokenLimit": info.input_token_limit,
-        "outputTokenLimit": info.output_token_limit,
-        "supportedGenerationMethods": list(info.supported_methods),
-    }
+    return out
 
 
 def encode_model_list(models: list[core.ModelInfo], next_token: str | None) -> dict[str, Any]:
