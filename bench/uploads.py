@@ -3,7 +3,8 @@
 Starts `gemgate serve`, uploads one file of --size MiB through the resumable protocol exactly
 as google-genai sends it (8 MiB chunks, the last with `upload, finalize`), and samples the
 server's resident memory (/proc/<pid>/status VmRSS) every 50 ms. Bytes stream to disk, so the
-peak should stay flat whatever the size.
+peak should stay flat whatever the size. The embedding warm-up is off so its model load does
+not land inside the measurement.
 
     .venv/bin/python bench/uploads.py [--size 1024]
 """
@@ -109,6 +110,8 @@ def main() -> int:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            # The embedding model's background load (~230 MB) would land inside the window.
+            env={**os.environ, "GEMGATE_EMBEDDING_WARMUP": "false"},
         )
         base = f"http://{HOST}:{port}"
         try:
