@@ -167,7 +167,15 @@ def create_app(settings: Settings) -> FastAPI:
         settings.cache_min_tokens,
         media=media,
     )
-    generation = GenerationService(registry, engines, signer, caches, responses, media=media)
+    generation = GenerationService(
+        registry,
+        engines,
+        signer,
+        caches,
+        responses,
+        stream_interval=settings.stream_interval_ms / 1000,
+        media=media,
+    )
     embedders = LocalEmbedders(
         [_embedding_spec(m) for m in settings.embedding_models],
         n_threads=settings.n_threads,

@@ -219,6 +219,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest file or inline document read into a prompt as text.",
     )
+    stream_interval_ms: float = Field(
+        default=40.0,
+        ge=0,
+        description="Streams send what has been generated at most this often (0: per token).",
+    )
     engine_log_level: int = Field(
         default=-1, description="llama.cpp verbosity (-1 quiet, higher = chattier)."
     )

@@ -58,6 +58,7 @@ class GenerationService:
         signer: Signer,
         caches: CacheService | None = None,
         responses: ResponseCache | None = None,
+        stream_interval: float = 0.0,
         media: MediaResolver | None = None,
     ) -> None:
         self._registry = registry
@@ -65,6 +66,7 @@ class GenerationService:
         self._signer = signer
         self._caches = caches
         self._responses = responses
+        self._stream_interval = stream_interval
         self._media = media
 
     async def count_tokens(
@@ -143,6 +145,7 @@ class GenerationService:
             shaper=plan.shaper,
             include_thoughts=plan.include_thoughts,
             sign_text=self._signer.sign_text,
+            interval=self._stream_interval,
         )
         chunks: list[StreamChunk] = []
         async for chunk in merger.run(plan.source, plan.params):

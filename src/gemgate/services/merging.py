@@ -39,7 +39,9 @@ class CandidateMerger:
         shaper: Callable[[], Shaper],
         include_thoughts: bool = False,
         sign_text: Callable[[str], bytes] | None = None,
+        interval: float = 0.0,
     ) -> None:
+        self._interval = interval
         self._sign_text = sign_text
         self._thought_seen: set[int] = set()
         self._signed: set[int] = set()
@@ -64,6 +66,10 @@ class CandidateMerger:
                 chunk = self._chunk(batch, total=len(tasks))
                 if chunk is not None:
                     yield chunk
+                    if chunk.usage is None and self._interval > 0:
+                        # Let tokens gather: one chunk per interval, not one per token,
+                        # keeps per-token Python work off the cores the engine decodes on.
+                        await asyncio.sleep(self._interval)
         finally:
             for task in tasks:
                 task.cancel()

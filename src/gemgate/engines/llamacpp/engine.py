@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from gemgate.core.types import FinishReason, LogprobStep, TokenLogprob
 from gemgate.engines.llamacpp.grammar import checked_grammar
 
 _DONE = object()
+RENDER_CACHE_SIZE = 256
 THINK_TAG = "<think>"
 
 
@@ -84,6 +86,7 @@ class LlamaCppEngine:
         )
         self._capabilities = capabilities
         self._state_dir: Path | None = None
+        self._renders: OrderedDict[tuple[tuple[ChatMessage, ...], bool], str] = OrderedDict()
 
     @classmethod
     def load(cls, path: Path, options: EngineOptions, executor: Executor) -> LlamaCppEngine:
@@ -113,12 +116,22 @@ class LlamaCppEngine:
         await self._http.aclose()
 
     async def render(self, messages: list[ChatMessage], add_generation_prompt: bool = True) -> str:
+        # A template is a pure function of the messages: remember recent renders, so a
+        # repeated or retried conversation skips the round trip to the engine's listener.
+        key = (tuple(messages), add_generation_prompt)
+        if (known := self._renders.get(key)) is not None:
+            self._renders.move_to_end(key)
+            return known
         body = {
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "add_generation_prompt": add_generation_prompt,
         }
         reply = await self._local_call("/apply-template", body)
-        return str(reply["prompt"])
+        prompt = str(reply["prompt"])
+        self._renders[key] = prompt
+        if len(self._renders) > RENDER_CACHE_SIZE:
+            self._renders.popitem(last=False)
+        return prompt
 
     async def count_tokens(self, prompt: str) -> int:
         # The completion endpoint tokenizes with special tokens added (BOS where the model
