@@ -36,6 +36,16 @@ def sse_events(response: httpx.Response) -> Iterator[str]:
         yield "\n".join(data)
 
 
+def server_timing_s(response: httpx.Response) -> float | None:
+    """`Server-Timing: app;dur=MS`: gemgate starts a stream's response at its first chunk, so
+    this is the server's own share of the time to first token."""
+    for metric in response.headers.get("server-timing", "").split(","):
+        name, _, params = metric.strip().partition(";")
+        if name == "app" and params.startswith("dur="):
+            return float(params[4:]) / 1000
+    return None
+
+
 def gemini_stream(client: httpx.Client, base_url: str, model: str, work: Workload) -> StreamFn:
     url = f"{base_url}/v1beta/models/{model}:streamGenerateContent"
     body = work.gemini_body()
@@ -45,6 +55,7 @@ def gemini_stream(client: httpx.Client, base_url: str, model: str, work: Workloa
         check = GeminiStreamCheck()
         with client.stream("POST", url, params={"alt": "sse"}, json=body) as response:
             response.raise_for_status()
+            server_ttft = server_timing_s(response)
             for payload in sse_events(response):
                 event = json.loads(payload)
                 check.event(event)
@@ -54,6 +65,7 @@ def gemini_stream(client: httpx.Client, base_url: str, model: str, work: Workloa
             usage.get("candidatesTokenCount"),
             prompt_tokens=usage.get("promptTokenCount"),
             finish_reason=check.finish_reason,
+            server_ttft=server_ttft,
             notes=check.finish(),
         )
 
@@ -109,9 +121,12 @@ class GeminiStreamCheck:
         last_cands = self._last.get("candidates") or [{}]
         if not last_cands[0].get("finishReason"):
             self.notes.add("gemini: last event has no finishReason")
-        if "usageMetadata" not in self._last:
+        usage = self._last.get("usageMetadata")
+        if usage is None:
             self.notes.add("gemini: last event has no usageMetadata")
-        elif "candidatesTokenCount" not in self._last["usageMetadata"]:
+        elif usage.get("cachedContentTokenCount", 0) >= usage.get("promptTokenCount", 1):
+            self.notes.add("gemini: every prompt token cached: a replayed (response-cache) answer?")
+        elif "candidatesTokenCount" not in usage:
             self.notes.add("gemini: usageMetadata without candidatesTokenCount")
         if len(self.response_ids) > 1:
             self.notes.add("gemini: responseId changes within one stream")

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 TICKS = os.sysconf("SC_CLK_TCK")
-QUIET_CORES = 0.15
+QUIET_CORES = 0.15  # start a round only below this
+NOISY_CORES = 0.2  # a round disturbed by this much is not trusted
 
 
 def _system_busy_ticks() -> int:
@@ -82,6 +83,18 @@ def wait_quiet(max_wait_s: float, window_s: float = 1.0) -> tuple[float, float]:
         waited = time.monotonic() - started
         if foreign < QUIET_CORES or waited >= max_wait_s:
             return waited, foreign
+
+
+def wait_idle(pid: int, max_wait_s: float, window_s: float = 1.0) -> float:
+    """Wait until process `pid` and its children use under QUIET_CORES for one window (a
+    server that says it is ready may still be warming up); returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < max_wait_s:
+        t0, ticks0 = time.monotonic(), _tree_ticks(pid)
+        time.sleep(window_s)
+        if (_tree_ticks(pid) - ticks0) / TICKS / (time.monotonic() - t0) < QUIET_CORES:
+            break
+    return time.monotonic() - started
 
 
 def machine_info() -> dict[str, Any]:

@@ -13,9 +13,12 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from machine import wait_idle
 
 HOST = "127.0.0.1"
 
@@ -64,6 +67,12 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path, timeout_s:
     raise ServerFailed(f"not healthy at {url} after {timeout_s:.0f} s:\n{_log_tail(log)}")
 
 
+@dataclass(frozen=True)
+class Startup:
+    healthy_s: float  # start .. health check answered 200
+    idle_s: float  # health check .. the server's own CPU use fell quiet (background warm-up)
+
+
 @contextlib.contextmanager
 def running_server(
     argv: Sequence[str],
@@ -71,8 +80,8 @@ def running_server(
     log: Path,
     env: dict[str, str] | None = None,
     timeout_s: float = 120.0,
-) -> Iterator[float]:
-    """Run `argv` until the block ends; yields the seconds it took to become healthy."""
+) -> Iterator[Startup]:
+    """Run `argv` until the block ends; yields how long it took to become healthy, then idle."""
     started = time.monotonic()
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -85,6 +94,7 @@ def running_server(
         )
     try:
         _wait_healthy(proc, health_url, log, timeout_s)
-        yield time.monotonic() - started
+        healthy = time.monotonic() - started
+        yield Startup(healthy, wait_idle(proc.pid, timeout_s))
     finally:
         _stop(proc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from machine import NOISY_CORES
 from measure import ScenarioResult
 
 GEMGATE = "gemgate"
@@ -20,7 +21,7 @@ def _fmt(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
 def table(results: list[ScenarioResult]) -> str:
     header = (
         f"{'engine':<18} {'streams':>7} {'agg tok/s':>9} {'per-stream':>10} "
-        f"{'decode':>7} {'TTFT ms':>8} {'tokens':>8} {'prompt':>6} {'other CPU':>9}"
+        f"{'decode':>7} {'TTFT ms':>8} {'srv ms':>6} {'tokens':>8} {'prompt':>6} {'other CPU':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in sorted(results, key=lambda r: (r.streams, ENGINES.index(r.engine))):
@@ -29,9 +30,9 @@ def table(results: list[ScenarioResult]) -> str:
         lines.append(
             f"{r.engine:<18} {r.streams:>7} {_fmt(r.median('aggregate_tps')):>9} "
             f"{_fmt(r.median('per_stream_tps')):>10} {_fmt(r.median('decode_tps')):>7} "
-            f"{_fmt(r.median('ttft_s'), 1000, 0):>8} "
+            f"{_fmt(r.median('ttft_s'), 1000, 0):>8} {_fmt(r.median('server_ttft_s'), 1000, 0):>6} "
             f"{'/'.join(map(str, tokens)):>8} {'/'.join(map(str, prompts)) or 'n/a':>6} "
-            f"{max(rnd.foreign_cores for rnd in r.rounds):>9.2f}"
+            f"{max(rnd.foreign_cores for rnd in r.counted):>9.2f}"
         )
     return "\n".join(lines)
 
@@ -130,16 +131,19 @@ def same_output(results: list[ScenarioResult]) -> dict[str, bool]:
     }
 
 
-NOISY_CORES = 0.2
-
-
 def notes(results: list[ScenarioResult]) -> list[str]:
     found = {f"{r.engine}: {n}" for r in results for rnd in r.rounds for n in rnd.notes}
     for r in results:
         noisy = [rnd.foreign_cores for rnd in r.rounds if rnd.foreign_cores >= NOISY_CORES]
-        if noisy:
-            found.add(
-                f"{r.engine}, {r.streams} stream(s): {len(noisy)} of {len(r.rounds)} rounds ran "
-                f"while other processes used up to {max(noisy):.2f} cores: figures unreliable"
-            )
+        if not noisy:
+            continue
+        verdict = (
+            "all rounds disturbed: figures unreliable"
+            if len(noisy) == len(r.rounds)
+            else f"medians over the other {len(r.rounds) - len(noisy)}"
+        )
+        found.add(
+            f"{r.engine}, {r.streams} stream(s): {len(noisy)} of {len(r.rounds)} rounds ran "
+            f"while other processes used up to {max(noisy):.2f} cores; {verdict}"
+        )
     return sorted(found)

@@ -21,13 +21,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from clients import gemini_stream, http_client, openai_chat_stream, probe_prompt_tokens
 from machine import machine_info
 from measure import ScenarioResult, StreamFn, run_scenario
-from procs import HOST, free_port, running_server
+from procs import HOST, Startup, free_port, running_server
 from report import (
     DIRECT,
     ENGINES,
@@ -71,6 +72,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--quiet-wait", type=float, default=120.0, help="max s to wait for a quiet CPU per round"
     )
+    p.add_argument("--reprint", type=Path, help="print the tables of a saved --json file")
     p.add_argument("--logs", type=Path, help="keep server logs here (default: a temp dir)")
     p.add_argument("--gemgate", default=str(MAIN_VENV / "gemgate"), help="gemgate executable")
     p.add_argument("--gemgate-model", default="gemini-2.5-flash", help="model id to request")
@@ -91,24 +93,60 @@ def scenarios(engine: str, stream: StreamFn, args: argparse.Namespace) -> list[S
     return results
 
 
-def bench_gemgate(args: argparse.Namespace, work: Workload, logs: Path) -> list[ScenarioResult]:
+def gemgate_revision() -> str:
+    """HEAD of the repository, '+dirty' if src/ has uncommitted changes (at the run's start)."""
+    git = ["git", "-C", str(BENCH.parent)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], **_QUIET).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], **_QUIET).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + ("+dirty" if dirty.strip() else "")
+
+
+_QUIET: dict[str, Any] = {"capture_output": True, "text": True, "timeout": 10}
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    work: Workload
+    logs: Path
+    startups: dict[str, Startup] = field(default_factory=dict)
+    revision: str = field(default_factory=lambda: gemgate_revision())
+
+    def started(self, engine: str, startup: Startup) -> None:
+        self.startups[engine] = startup
+        print(
+            f"  {engine}: healthy after {startup.healthy_s:.1f} s, "
+            f"idle {startup.idle_s:.1f} s later",
+            file=sys.stderr,
+        )
+
+
+def bench_gemgate(ctx: Context) -> list[ScenarioResult]:
+    args, work, logs = ctx.args, ctx.work, ctx.logs
     port = free_port()
     data_dir = tempfile.TemporaryDirectory(prefix="gemgate-bench-")
     argv = [args.gemgate, "serve", "--host", HOST, "--port", str(port)]
     argv += ["--data-dir", data_dir.name, "--model", args.model]
-    env = {"GEMGATE_N_PARALLEL": str(args.slots), "GEMGATE_N_THREADS": str(args.threads)}
+    env = {
+        "GEMGATE_N_PARALLEL": str(args.slots),
+        "GEMGATE_N_THREADS": str(args.threads),
+        # Every round repeats one greedy request: measure generation, not answer replay.
+        "GEMGATE_RESPONSE_CACHE_MAX_ENTRIES": "0",
+    }
     base = f"http://{HOST}:{port}"
     health = f"{base}/healthz"
     with data_dir, running_server(argv, health, logs / "gemgate.log", env) as startup:
-        print(f"  gemgate healthy after {startup:.1f} s", file=sys.stderr)
+        ctx.started(GEMGATE, startup)
         with http_client(max(levels(args))) as client:
             stream = gemini_stream(client, base, args.gemgate_model, work)
             return scenarios(GEMGATE, stream, args)
 
 
-def bench_llama_server(
-    args: argparse.Namespace, work: Workload, logs: Path
-) -> list[ScenarioResult]:
+def bench_llama_server(ctx: Context) -> list[ScenarioResult]:
+    args, work, logs = ctx.args, ctx.work, ctx.logs
     port = free_port()
     argv = [args.llama_python, "-m", "llama_cpp.server", "--model", args.model]
     argv += ["--host", HOST, "--port", str(port), "--n_ctx", "4096"]
@@ -117,14 +155,15 @@ def bench_llama_server(
     argv += ["--interrupt_requests", "False"]
     base = f"http://{HOST}:{port}"
     with running_server(argv, f"{base}/v1/models", logs / "llama_cpp_server.log") as startup:
-        print(f"  llama_cpp.server healthy after {startup:.1f} s", file=sys.stderr)
+        ctx.started(LLAMA_SERVER, startup)
         with http_client(max(levels(args))) as client:
             prompt_tokens = probe_prompt_tokens(client, base, args.model, work)
             stream = openai_chat_stream(client, base, args.model, work, prompt_tokens)
             return scenarios(LLAMA_SERVER, stream, args)
 
 
-def bench_direct(args: argparse.Namespace, work: Workload, logs: Path) -> list[ScenarioResult]:
+def bench_direct(ctx: Context) -> list[ScenarioResult]:
+    args, work, logs = ctx.args, ctx.work, ctx.logs
     out = logs / "direct.json"
     argv = [args.direct_python, str(BENCH / "direct_engine.py"), "--model", args.model]
     argv += ["--tokens", str(work.max_tokens), "--runs", str(args.runs), "--streams", args.streams]
@@ -139,21 +178,20 @@ def bench_direct(args: argparse.Namespace, work: Workload, logs: Path) -> list[S
     return [ScenarioResult.from_json(d) for d in json.loads(out.read_text())]
 
 
-RUNNERS: dict[str, Callable[[argparse.Namespace, Workload, Path], list[ScenarioResult]]] = {
+RUNNERS: dict[str, Callable[[Context], list[ScenarioResult]]] = {
     GEMGATE: bench_gemgate,
     LLAMA_SERVER: bench_llama_server,
     DIRECT: bench_direct,
 }
 
 
-def run_all(args: argparse.Namespace, logs: Path) -> tuple[list[ScenarioResult], dict[str, str]]:
-    work = Workload(prompt=args.prompt, max_tokens=args.tokens)
+def run_all(ctx: Context) -> tuple[list[ScenarioResult], dict[str, str]]:
     results: list[ScenarioResult] = []
     errors: dict[str, str] = {}
-    for engine in args.engines.split(","):
+    for engine in ctx.args.engines.split(","):
         print(f"{engine}:", file=sys.stderr, flush=True)
         try:
-            results += RUNNERS[engine](args, work, logs)
+            results += RUNNERS[engine](ctx)
         except Exception as exc:  # one peer failing must not lose the others' figures
             errors[engine] = f"{type(exc).__name__}: {exc}"
             print(f"  FAILED: {errors[engine]}", file=sys.stderr)
@@ -184,15 +222,15 @@ def render(results: list[ScenarioResult], errors: dict[str, str], max_streams: i
     return "\n".join(parts)
 
 
-def to_json(
-    args: argparse.Namespace, results: list[ScenarioResult], errors: dict[str, str]
-) -> dict[str, Any]:
-    rows = ratios(results)
+def to_json(ctx: Context, results: list[ScenarioResult], errors: dict[str, str]) -> dict[str, Any]:
+    args, rows = ctx.args, ratios(results)
     return {
         "command": shlex.join(["python", "bench/run.py", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "gemgate_revision": ctx.revision,
         "machine": machine_info(),
-        "config": {k: v for k, v in vars(args).items() if k not in ("json", "logs")},
+        "config": {k: v for k, v in vars(args).items() if k not in ("json", "logs", "reprint")},
+        "startup": {engine: asdict(s) for engine, s in ctx.startups.items()},
         "results": [r.to_json() for r in results],
         "ratios": rows,
         "targets": [
@@ -205,16 +243,34 @@ def to_json(
     }
 
 
+def reprint(path: Path) -> int:
+    """Print the tables of a saved --json file again, without running anything."""
+    data = json.loads(path.read_text())
+    results = [ScenarioResult.from_json(r) for r in data["results"]]
+    streams = [int(n) for n in data["config"]["streams"].split(",")]
+    print(f"{data['command']}  ({data['date']})")
+    print(render(results, data["errors"], max(streams)))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.reprint:
+        return reprint(args.reprint)
     args.model = str(Path(args.model or bundled_model()).resolve())
     logs = args.logs or Path(tempfile.mkdtemp(prefix="gemgate-bench-logs-"))
     logs.mkdir(parents=True, exist_ok=True)
     print(f"model {args.model}\nlogs  {logs}", file=sys.stderr)
-    results, errors = run_all(args, logs)
+    ctx = Context(args, Workload(prompt=args.prompt, max_tokens=args.tokens), logs)
+    results, errors = run_all(ctx)
     print(render(results, errors, max(levels(args))))
+    for engine, startup in ctx.startups.items():
+        print(
+            f"startup: {engine} healthy after {startup.healthy_s:.1f} s, idle after "
+            f"{startup.healthy_s + startup.idle_s:.1f} s"
+        )
     if args.json:
-        args.json.write_text(json.dumps(to_json(args, results, errors), indent=2) + "\n")
+        args.json.write_text(json.dumps(to_json(ctx, results, errors), indent=2) + "\n")
     return 1 if errors else 0
 
 
