@@ -71,6 +71,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path, timeout_s:
 class Startup:
     healthy_s: float  # start .. health check answered 200
     idle_s: float  # health check .. the server's own CPU use fell quiet (background warm-up)
+    pid: int = 0
 
 
 @contextlib.contextmanager
@@ -95,6 +96,6 @@ def running_server(
     try:
         _wait_healthy(proc, health_url, log, timeout_s)
         healthy = time.monotonic() - started
-        yield Startup(healthy, wait_idle(proc.pid, timeout_s))
+        yield Startup(healthy, wait_idle(proc.pid, timeout_s), proc.pid)
     finally:
         _stop(proc)

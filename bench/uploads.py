@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +23,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from procs import HOST, free_port
+from procs import HOST, free_port, running_server
 
 CHUNK = 8 * 1024 * 1024
 
@@ -93,45 +92,18 @@ def main() -> int:
     args = parser.parse_args()
     size = args.size * 1024 * 1024
     port = free_port()
+    argv = [sys.executable, "-m", "gemgate", "serve", "--host", HOST, "--port", str(port)]
+    # The embedding model's background load (~230 MB) would land inside the window.
+    env = {"GEMGATE_EMBEDDING_WARMUP": "false"}
+    base = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory() as data:
-        log = (Path(data) / "server.log").open("wb")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gemgate",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--data-dir",
-                data,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # The embedding model's background load (~230 MB) would land inside the window.
-            env={**os.environ, "GEMGATE_EMBEDDING_WARMUP": "false"},
-        )
-        base = f"http://{HOST}:{port}"
-        try:
-            for _ in range(240):
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
-            time.sleep(2)  # let start-up work (model warm-ups) settle before the baseline
+        log = Path(data) / "server.log"
+        with running_server([*argv, "--data-dir", data], f"{base}/healthz", log, env) as server:
             baseline = rss_mib(server.pid)
             sampler = MemorySampler(server.pid)
             sampler.start()
             elapsed, file = upload(base, size)
             peak = sampler.stop()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
     result = {
         "mib": args.size,
         "seconds": elapsed,

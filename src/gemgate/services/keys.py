@@ -35,6 +35,7 @@ class KeyService:
     def __init__(self, store: KeyStore, open_when_keyless: bool) -> None:
         self._store = store
         self._open_when_keyless = open_when_keyless
+        self._key_seen = False
 
     def create(self, project: str, name: str = "") -> tuple[ApiKeyRecord, str]:
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -52,7 +53,11 @@ class KeyService:
         return self._store.list()
 
     def any_created(self) -> bool:
-        return self._store.count() > 0
+        # Keys are revoked, never deleted: once one exists the answer stays True, so only
+        # a keyless server asks the database on each request (a CLI may add a key anytime).
+        if not self._key_seen:
+            self._key_seen = self._store.count() > 0
+        return self._key_seen
 
     def revoke(self, key_id: str) -> bool:
         return self._store.revoke(key_id, time.time())
