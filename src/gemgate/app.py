@@ -25,10 +25,16 @@ from gemgate.api.health import health_router
 from gemgate.api.openai import OPENAI_PREFIX, OpenAIDeps, openai_router
 from gemgate.api.timing import ServerTiming
 from gemgate.api.uploads import uploads_router
-from gemgate.config import EmbeddingModelSettings, LocalModelSettings, Settings
+from gemgate.config import (
+    DeploymentSettings,
+    EmbeddingModelSettings,
+    LocalModelSettings,
+    Settings,
+)
 from gemgate.engines.embeddings.provider import EmbeddingModelSpec, LocalEmbedders
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
+from gemgate.engines.relay.build import UpstreamSpec, build_upstream
 from gemgate.jobs.sweeper import sweep_forever
 from gemgate.services.caches import CacheService
 from gemgate.services.embeddings import EmbeddingService
@@ -38,6 +44,7 @@ from gemgate.services.keys import KeyService
 from gemgate.services.media import MediaResolver
 from gemgate.services.models import EmbeddingModel, LocalModel, ModelRegistry
 from gemgate.services.response_cache import ResponseCache
+from gemgate.services.routing import Deployment, RetryPolicy, Router, Target
 from gemgate.services.signatures import Signer
 from gemgate.services.uploads import UploadService
 from gemgate.store.blobs import DiskBlobStore
@@ -115,6 +122,48 @@ def _warm_embeddings(settings: Settings, embedders: LocalEmbedders) -> asyncio.T
     return task
 
 
+def _upstream_spec(deployment: DeploymentSettings) -> UpstreamSpec:
+    credentials = deployment.credentials_file
+    return UpstreamSpec(
+        name=deployment.name,
+        kind=deployment.kind,
+        base_url=deployment.base_url,
+        api_key=deployment.key(),
+        api_version=deployment.api_version,
+        project=deployment.project,
+        location=deployment.location,
+        credentials_file=Path(credentials).expanduser() if credentials else None,
+        token_uri=deployment.token_uri,
+        max_concurrency=deployment.max_concurrency,
+        timeout_seconds=deployment.timeout_seconds,
+        connect_timeout_seconds=deployment.connect_timeout_seconds,
+    )
+
+
+def build_router(settings: Settings) -> Router | None:
+    """The routing table's deployments and targets; None when nothing is relayed."""
+    if not settings.routes:
+        return None
+    deployments = [
+        Deployment(d.name, build_upstream(_upstream_spec(d)), d.max_concurrency)
+        for d in settings.deployments
+    ]
+    routes = {
+        model: [Target(t.deployment, t.model or model, t.weight, t.priority) for t in targets]
+        for model, targets in settings.routes.items()
+    }
+    r = settings.retry
+    policy = RetryPolicy(
+        r.max_attempts,
+        r.backoff_initial_seconds,
+        r.backoff_max_seconds,
+        r.retry_after_max_seconds,
+        r.eject_after_failures,
+        r.eject_seconds,
+    )
+    return Router(deployments, routes, policy)
+
+
 def build_registry(settings: Settings) -> ModelRegistry:
     local = [
         LocalModel(
@@ -167,6 +216,7 @@ def create_app(settings: Settings) -> FastAPI:
         settings.cache_min_tokens,
         media=media,
     )
+    relay = build_router(settings)
     generation = GenerationService(
         registry,
         engines,
@@ -175,13 +225,14 @@ def create_app(settings: Settings) -> FastAPI:
         responses,
         stream_interval=settings.stream_interval_ms / 1000,
         media=media,
+        router=relay,
     )
     embedders = LocalEmbedders(
         [_embedding_spec(m) for m in settings.embedding_models],
         n_threads=settings.n_threads,
         max_batch=settings.embedding_max_batch,
     )
-    embeddings = EmbeddingService(registry, embedders)
+    embeddings = EmbeddingService(registry, embedders, relay)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -200,6 +251,8 @@ def create_app(settings: Settings) -> FastAPI:
         if warm_up is not None:
             warm_up.cancel()
         embedders.close()
+        if relay is not None:
+            await relay.aclose()
         await engines.aclose()
         executor.shutdown(wait=False, cancel_futures=True)
 

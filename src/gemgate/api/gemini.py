@@ -6,14 +6,14 @@ Mounted by the app under /gemini and at the root, for v1, v1beta, v1alpha and no
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from gemgate.api.auth import authenticate
-from gemgate.api.body import read_model
+from gemgate.api.body import read_model, read_model_and_json
 from gemgate.api.embeddings import GeminiEmbeddingHandlers
 from gemgate.api.framing import json_array_stream, sse_stream
 from gemgate.api.paging import page
@@ -84,8 +84,9 @@ class _Handlers:
         self._deps = deps
 
     async def _request(self, request: Request, model: str) -> Any:
-        body = await read_model(request, wire.GenerateContentRequest, self._deps.max_request_bytes)
-        return decode.decode_generate_request(model, body)
+        limit = self._deps.max_request_bytes
+        body, data = await read_model_and_json(request, wire.GenerateContentRequest, limit)
+        return replace(decode.decode_generate_request(model, body), native=data)
 
     async def generate(self, request: Request, model: str, project: str) -> Response:
         core_request = await self._request(request, model)

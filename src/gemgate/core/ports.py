@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from gemgate.core.types import (
     CachedContent,
+    EmbedRequest,
+    EmbedResponse,
     FinishReason,
+    GenerateRequest,
+    GenerateResponse,
     LogprobStep,
     StoredFile,
+    StreamChunk,
     UploadSession,
 )
 
@@ -148,6 +153,26 @@ class EmbedderProvider(Protocol):
     """Gives the embedder for a local embedding model id, loading it on first use."""
 
     async def embedder(self, model_id: str) -> Embedder: ...
+
+
+class Upstream(Protocol):
+    """One deployment of a remote provider (Gemini, Vertex AI, an OpenAI-compatible server).
+
+    Request-level, unlike Engine: it takes the whole request and answers in core types. `model`
+    is the upstream's own model id. Failures raise core.errors.UpstreamError carrying the
+    upstream's status (and Retry-After), so the router can decide whether to try again.
+    """
+
+    async def generate(self, model: str, request: GenerateRequest) -> GenerateResponse: ...
+
+    def stream(self, model: str, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
+        """Chunks as the upstream sends them; closing the generator closes the connection."""
+
+    async def count_tokens(self, model: str, request: GenerateRequest) -> int: ...
+
+    async def embed(self, model: str, request: EmbedRequest) -> EmbedResponse: ...
+
+    async def aclose(self) -> None: ...
 
 
 class EngineProvider(Protocol):

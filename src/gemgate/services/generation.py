@@ -34,6 +34,7 @@ from gemgate.services.models import ModelRegistry, ResolvedModel, strip_resource
 from gemgate.services.prompting import chat_messages
 from gemgate.services.reasoning import scaffold_for, think_then_answer
 from gemgate.services.response_cache import ResponseCache, reproducible, request_key
+from gemgate.services.routing import Router
 from gemgate.services.shaping import CallShaper, Shaper, TextShaper
 from gemgate.services.signatures import Signer
 from gemgate.services.structured import JSON_MIME, response_constraint
@@ -60,7 +61,9 @@ class GenerationService:
         responses: ResponseCache | None = None,
         stream_interval: float = 0.0,
         media: MediaResolver | None = None,
+        router: Router | None = None,
     ) -> None:
+        self._router = router  # model ids in the routing table are relayed upstream
         self._registry = registry
         self._engines = engines
         self._signer = signer
@@ -76,6 +79,10 @@ class GenerationService:
         system_instruction: Content | None,
         project: str = OPEN_PROJECT,
     ) -> int:
+        if self._router is not None and self._router.serves(model):
+            return await self._router.count_tokens(
+                GenerateRequest(model, contents, system_instruction)
+            )
         resolved = self._registry.resolve(model)
         contents, system_instruction = await self._resolve_media(
             contents, system_instruction, project, model
@@ -87,6 +94,8 @@ class GenerationService:
     async def generate(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> GenerateResponse:
+        if self._router is not None and self._router.serves(request.model):
+            return await self._router.generate(request)
         chunks = [chunk async for chunk in self.stream(request, project)]
         return self._aggregate(chunks, request.config.response_logprobs)
 
@@ -118,6 +127,10 @@ class GenerationService:
     async def stream(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> AsyncGenerator[StreamChunk, None]:
+        if self._router is not None and self._router.serves(request.model):
+            async for chunk in self._router.stream(request):
+                yield chunk
+            return
         explicit_tokens, slot = 0, None
         if request.cached_content:
             if self._caches is None:

@@ -113,6 +113,8 @@ def _envelope(
 
 
 def encode_response(response: core.GenerateResponse) -> dict[str, Any]:
+    if response.native is not None:  # a Gemini upstream's answer, passed on as it came
+        return response.native
     return _envelope(
         response.candidates,
         response.usage,
@@ -123,6 +125,8 @@ def encode_response(response: core.GenerateResponse) -> dict[str, Any]:
 
 
 def encode_chunk(chunk: core.StreamChunk) -> dict[str, Any]:
+    if chunk.native is not None:
+        return chunk.native
     return _envelope(
         chunk.candidates, chunk.usage, chunk.model_version, chunk.response_id, chunk.create_time
     )

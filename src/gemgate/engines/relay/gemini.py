@@ -1,0 +1,124 @@
+"""Gemini upstreams: Google AI Studio (API key) and Vertex AI (service-account OAuth).
+
+Both speak the native GenerateContent REST protocol; they differ in the URL of a model's
+method and in how a request is authorised. A Gemini caller's body goes upstream as it came
+and the upstream's JSON comes back as it went (see dialects/gemini/relay.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+from gemgate.core import types as core
+from gemgate.dialects.gemini import relay as dialect
+from gemgate.engines.relay.transport import Transport
+
+AI_STUDIO_URL = "https://generativelanguage.googleapis.com"
+
+
+@dataclass(frozen=True)
+class StudioEndpoint:
+    """generativelanguage.googleapis.com/{version}/models/{model}:{method}"""
+
+    base_url: str = AI_STUDIO_URL
+    api_version: str = "v1beta"
+
+    def url(self, model: str, method: str) -> str:
+        return f"{self.base_url.rstrip('/')}/{self.api_version}/models/{model}:{method}"
+
+
+@dataclass(frozen=True)
+class VertexEndpoint:
+    """The regional publisher-model endpoint of a Vertex AI project."""
+
+    project: str
+    location: str
+    base_url: str | None = None
+
+    def url(self, model: str, method: str) -> str:
+        host = self.base_url or _vertex_host(self.location)
+        return (
+            f"{host.rstrip('/')}/v1/projects/{self.project}/locations/{self.location}"
+            f"/publishers/google/models/{model}:{method}"
+        )
+
+
+def _vertex_host(location: str) -> str:
+    if location == "global":
+        return "https://aiplatform.googleapis.com"
+    return f"https://{location}-aiplatform.googleapis.com"
+
+
+class GeminiUpstream:
+    """core.ports.Upstream over Gemini's REST protocol."""
+
+    def __init__(self, transport: Transport, endpoint: StudioEndpoint | VertexEndpoint) -> None:
+        self._http = transport
+        self._endpoint = endpoint
+        self._vertex = isinstance(endpoint, VertexEndpoint)
+
+    async def generate(self, model: str, request: core.GenerateRequest) -> core.GenerateResponse:
+        url = self._endpoint.url(model, "generateContent")
+        body = dialect.encode_generate_request(request)
+        return await self._http.post_json(url, body, lambda d: dialect.decode_response(d, model))
+
+    async def stream(
+        self, model: str, request: core.GenerateRequest
+    ) -> AsyncGenerator[core.StreamChunk, None]:
+        url = self._endpoint.url(model, "streamGenerateContent") + "?alt=sse"
+        body = dialect.encode_generate_request(request)
+        async for chunk in self._http.sse(url, body, lambda d: dialect.decode_chunk(d, model)):
+            yield chunk
+
+    async def count_tokens(self, model: str, request: core.GenerateRequest) -> int:
+        body = dialect.encode_count_tokens_request(model, request)
+        if self._vertex and "generateContentRequest" in body:
+            # Vertex takes the request's fields at the top level, without a model.
+            body = {k: v for k, v in body["generateContentRequest"].items() if k != "model"}
+        url = self._endpoint.url(model, "countTokens")
+        return await self._http.post_json(url, body, lambda d: int(d.get("totalTokens", 0)))
+
+    async def embed(self, model: str, request: core.EmbedRequest) -> core.EmbedResponse:
+        if self._vertex:
+            return await self._embed_vertex(model, request)
+        url = self._endpoint.url(model, "batchEmbedContents")
+        body = dialect.encode_batch_embed_request(model, request)
+        count = len(request.inputs)
+        return await self._http.post_json(
+            url, body, lambda d: dialect.decode_batch_embed_response(d, model, count)
+        )
+
+    async def _embed_vertex(self, model: str, request: core.EmbedRequest) -> core.EmbedResponse:
+        """Vertex embeds with :predict, one instance per text."""
+        instances: list[dict[str, Any]] = []
+        for item in request.inputs:
+            instance: dict[str, Any] = {"content": item.text}
+            if item.task_type is not None:
+                instance["task_type"] = item.task_type
+            if item.title is not None:
+                instance["title"] = item.title
+            instances.append(instance)
+        body: dict[str, Any] = {"instances": instances}
+        dims = {item.output_dimensionality for item in request.inputs}
+        if len(dims) == 1 and None not in dims:
+            body["parameters"] = {"outputDimensionality": dims.pop()}
+        url = self._endpoint.url(model, "predict")
+        return await self._http.post_json(
+            url, body, lambda d: _predictions(d, model, len(instances))
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _predictions(data: dict[str, Any], model: str, count: int) -> core.EmbedResponse:
+    predictions = data.get("predictions") or []
+    vectors = tuple(tuple(p["embeddings"]["values"]) for p in predictions)
+    tokens = sum(
+        int(p["embeddings"].get("statistics", {}).get("token_count", 0)) for p in predictions
+    )
+    if len(vectors) != count:
+        raise ValueError(f"Vertex answered {len(vectors)} embeddings for {count} inputs")
+    return core.EmbedResponse(model, vectors, tokens)
