@@ -14,18 +14,18 @@ import base64
 import json
 import threading
 import time
-from urllib.parse import parse_qs
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 import uvicorn
 from google.auth import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.serving import free_port
@@ -224,7 +224,12 @@ class _Handlers:
         if method == "predict":
             return {
                 "predictions": [
-                    {"embeddings": {"values": vector(i["content"]), "statistics": {"token_count": 2}}}
+                    {
+                        "embeddings": {
+                            "values": vector(i["content"]),
+                            "statistics": {"token_count": 2},
+                        }
+                    }
                     for i in body["instances"]
                 ]
             }
@@ -248,19 +253,25 @@ class _Handlers:
             for i, t in enumerate(body["input"])
         ]
         usage = {"prompt_tokens": 4, "total_tokens": 4}
-        return JSONResponse({"object": "list", "data": data, "model": body["model"], "usage": usage})
+        return JSONResponse(
+            {"object": "list", "data": data, "model": body["model"], "usage": usage}
+        )
 
     async def token(self, request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return JSONResponse({"error": "unsupported_grant_type"}, 400)
         try:
-            claims = jwt.decode(str(form["assertion"]), certs=self.fake.public_key, audience=str(request.url))
+            claims = jwt.decode(
+                str(form["assertion"]), certs=self.fake.public_key, audience=str(request.url)
+            )
         except ValueError as exc:
             return JSONResponse({"error": "invalid_grant", "error_description": str(exc)}, 400)
         assert claims["scope"] == "https://www.googleapis.com/auth/cloud-platform"
         self.fake.tokens_issued += 1
-        return JSONResponse({"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"})
+        return JSONResponse(
+            {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
+        )
 
 
 def _app(fake: FakeUpstream) -> Starlette:
@@ -316,9 +327,11 @@ def service_account(token_uri: str) -> tuple[dict[str, Any], str]:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     info = {
         "type": "service_account",
         "project_id": "fake-project",
@@ -329,4 +342,3 @@ def service_account(token_uri: str) -> tuple[dict[str, Any], str]:
         "token_uri": token_uri,
     }
     return info, public
-

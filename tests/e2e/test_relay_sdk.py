@@ -406,9 +406,7 @@ def test_openai_embeddings_upstream(oai: OpenAI, fake: FakeUpstream) -> None:
     ]
 
 
-def test_vertex_signs_in_with_the_service_account(
-    client: genai.Client, fake: FakeUpstream
-) -> None:
+def test_vertex_signs_in_with_the_service_account(client: genai.Client, fake: FakeUpstream) -> None:
     for prompt in ("first", "second"):
         response = client.models.generate_content(model="vertex-flash", contents=prompt)
         assert response.text == f"echo: {prompt}"
