@@ -18,7 +18,8 @@ fi
 
 if [ "${1:-}" = "relay" ]; then
     "$venv/bin/pip" install --quiet httpx uvicorn starlette 'litellm[proxy]'
-    "$venv/bin/python" -c "import litellm.proxy.proxy_server; from importlib.metadata import version; print('litellm', version('litellm'))"
+    # litellm fetches a price list from the internet at import unless told not to.
+    LITELLM_LOCAL_MODEL_COST_MAP=True "$venv/bin/python" -c "import litellm.proxy.proxy_server; from importlib.metadata import version; print('litellm', version('litellm'))"
     exit 0
 fi
 
