@@ -15,7 +15,7 @@ from gemgate.engines.relay.gemini import (
     VertexEndpoint,
 )
 from gemgate.engines.relay.openai import OpenAIUpstream
-from gemgate.engines.relay.transport import Headers, Transport
+from gemgate.engines.relay.transport import Headers, Limits, Transport
 from gemgate.engines.relay.vertex_auth import ServiceAccountTokens
 
 
@@ -35,13 +35,9 @@ class UpstreamSpec:
     connect_timeout_seconds: float = 5.0
 
 
-def _client(spec: UpstreamSpec) -> httpx.AsyncClient:
+def _limits(spec: UpstreamSpec) -> Limits:
     # The pool holds as many connections as requests may be in flight to this deployment.
-    limits = httpx.Limits(
-        max_connections=spec.max_concurrency, max_keepalive_connections=spec.max_concurrency
-    )
-    timeout = httpx.Timeout(spec.timeout_seconds, connect=spec.connect_timeout_seconds)
-    return httpx.AsyncClient(limits=limits, timeout=timeout, trust_env=False)
+    return Limits(spec.max_concurrency, spec.timeout_seconds, spec.connect_timeout_seconds)
 
 
 def _static(headers: dict[str, str]) -> Headers:
@@ -52,16 +48,18 @@ def _static(headers: dict[str, str]) -> Headers:
 
 
 def build_upstream(spec: UpstreamSpec) -> Upstream:
-    client = _client(spec)
+    limits = _limits(spec)
     if spec.kind == "openai":
         headers = {"Authorization": f"Bearer {spec.api_key}"} if spec.api_key else {}
         assert spec.base_url is not None  # the settings require it
-        return OpenAIUpstream(Transport(client, spec.name, _static(headers)), spec.base_url)
+        return OpenAIUpstream(Transport(spec.name, limits, _static(headers)), spec.base_url)
     if spec.kind == "vertex":
         assert spec.project is not None and spec.credentials_file is not None
+        # Token requests are rare (one an hour): httpx is fine there.
+        client = httpx.AsyncClient(timeout=spec.connect_timeout_seconds * 4, trust_env=False)
         tokens = ServiceAccountTokens.from_file(spec.credentials_file, client, spec.token_uri)
         endpoint = VertexEndpoint(spec.project, spec.location, spec.base_url)
-        return GeminiUpstream(Transport(client, spec.name, tokens.headers), endpoint)
+        return GeminiUpstream(Transport(spec.name, limits, tokens.headers), endpoint, client)
     headers = {"x-goog-api-key": spec.api_key} if spec.api_key else {}
     studio = StudioEndpoint(spec.base_url or AI_STUDIO_URL, spec.api_version)
-    return GeminiUpstream(Transport(client, spec.name, _static(headers)), studio)
+    return GeminiUpstream(Transport(spec.name, limits, _static(headers)), studio)

@@ -11,6 +11,8 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from gemgate.core import types as core
 from gemgate.dialects.gemini import relay as dialect
 from gemgate.engines.relay.transport import Transport
@@ -54,10 +56,16 @@ def _vertex_host(location: str) -> str:
 class GeminiUpstream:
     """core.ports.Upstream over Gemini's REST protocol."""
 
-    def __init__(self, transport: Transport, endpoint: StudioEndpoint | VertexEndpoint) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        endpoint: StudioEndpoint | VertexEndpoint,
+        token_client: httpx.AsyncClient | None = None,
+    ) -> None:
         self._http = transport
         self._endpoint = endpoint
         self._vertex = isinstance(endpoint, VertexEndpoint)
+        self._token_client = token_client  # closed with this upstream
 
     async def generate(self, model: str, request: core.GenerateRequest) -> core.GenerateResponse:
         url = self._endpoint.url(model, "generateContent")
@@ -111,6 +119,8 @@ class GeminiUpstream:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._token_client is not None:
+            await self._token_client.aclose()
 
 
 def _predictions(data: dict[str, Any], model: str, count: int) -> core.EmbedResponse:

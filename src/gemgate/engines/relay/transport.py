@@ -1,4 +1,9 @@
-"""HTTP to an upstream: one pooled httpx client per deployment, errors as UpstreamError.
+"""HTTP to an upstream: one pooled aiohttp session per deployment, errors as UpstreamError.
+
+aiohttp, not httpx, on this path: measured here against an instant loopback server at 16
+concurrent requests, an aiohttp session made 3,460 requests/s and an httpx client 364 (its
+connection pool polls every idle connection on every request). The session is opened on
+first use, inside the event loop that will use it.
 
 A timeout is reported as 504 and a lost connection as 502, so the router retries them like
 an upstream's own 5xx. `Retry-After` (seconds or an HTTP date) travels with the error.
@@ -10,10 +15,11 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-import httpx
+import aiohttp
 
 from gemgate.core.errors import UpstreamError
 
@@ -46,27 +52,41 @@ def _message(body: bytes, status: int) -> str:
     return f"Upstream error {status}: {body[:200].decode('utf-8', 'replace')}"
 
 
-def error_of(response: httpx.Response, body: bytes) -> UpstreamError:
+def _error_of(response: aiohttp.ClientResponse, body: bytes) -> UpstreamError:
     return UpstreamError(
-        _message(body, response.status_code),
-        status=response.status_code,
+        _message(body, response.status),
+        status=response.status,
         retry_after=retry_after(response.headers.get("retry-after")),
     )
 
 
-def timeouts(connect: float, read: float) -> httpx.Timeout:
-    return httpx.Timeout(read, connect=connect)
+@dataclass(frozen=True)
+class Limits:
+    max_connections: int = 64
+    read_timeout: float = 120.0  # longest wait for the upstream's next bytes
+    connect_timeout: float = 5.0
 
 
 class Transport:
     """POSTs JSON to one upstream and reads JSON or SSE back."""
 
-    def __init__(
-        self, client: httpx.AsyncClient, name: str, headers: Headers | None = None
-    ) -> None:
-        self._client = client
+    def __init__(self, name: str, limits: Limits, headers: Headers | None = None) -> None:
         self._name = name
+        self._limits = limits
         self._headers = headers
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            limits = self._limits
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=limits.max_connections),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=limits.connect_timeout, sock_read=limits.read_timeout
+                ),
+                json_serialize=json.dumps,
+            )
+        return self._session
 
     async def _auth(self) -> dict[str, str]:
         return await self._headers() if self._headers is not None else {}
@@ -75,49 +95,38 @@ class Transport:
         self, url: str, body: dict[str, Any], decode: Callable[[dict[str, Any]], T]
     ) -> T:
         """The upstream's JSON answer, decoded (an answer that does not decode is a 502)."""
-        async with self._guard():
-            response = await self._client.post(url, json=body, headers=await self._auth())
-            if response.status_code != 200:
-                raise error_of(response, response.content)
-            return decode(response.json())
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+        headers = await self._auth()
+        async with self._guard(), self._open().post(url, json=body, headers=headers) as response:
+            raw = await response.read()
+            if response.status != 200:
+                raise _error_of(response, raw)
+            return decode(json.loads(raw))
 
     async def sse(
         self, url: str, body: dict[str, Any], decode: Callable[[dict[str, Any]], T]
     ) -> AsyncIterator[T]:
         """The `data:` events of an SSE stream, decoded; `[DONE]` ends it."""
         headers = await self._auth()
-        async with self._guard():
-            request = self._client.build_request("POST", url, json=body, headers=headers)
-            response = await self._client.send(request, stream=True)
-            try:
-                if response.status_code != 200:
-                    raise error_of(response, await response.aread())
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        return
-                    event = json.loads(payload)
-                    if isinstance(event, dict) and isinstance(event.get("error"), dict):
-                        raise _in_band(event["error"])
-                    yield decode(event)
-            finally:
-                await response.aclose()
+        async with self._guard(), self._open().post(url, json=body, headers=headers) as response:
+            if response.status != 200:
+                raise _error_of(response, await response.read())
+            async for payload in _data_lines(response.content):
+                if payload == b"[DONE]":
+                    return
+                event = json.loads(payload)
+                if isinstance(event, dict) and isinstance(event.get("error"), dict):
+                    raise _in_band(event["error"])
+                yield decode(event)
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
         try:
             yield
-        except httpx.TimeoutException as exc:
+        except TimeoutError as exc:
             raise UpstreamError(
-                f"Upstream {self._name} did not answer in time ({type(exc).__name__}).",
-                status=504,
+                f"Upstream {self._name} did not answer in time.", status=504
             ) from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise UpstreamError(
                 f"Upstream {self._name} could not be reached ({type(exc).__name__}).",
                 status=502,
@@ -126,6 +135,23 @@ class Transport:
             raise UpstreamError(
                 f"Upstream {self._name} sent an answer gemgate cannot read: {exc}", status=502
             ) from exc
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+async def _data_lines(stream: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """The payloads of `data:` lines; lines of any length (a chunk may carry an image)."""
+    pending = b""
+    async for piece in stream.iter_any():
+        pending += piece
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.startswith(b"data:"):
+                yield line[5:].strip()
+    if pending.startswith(b"data:"):
+        yield pending[5:].strip()
 
 
 def _in_band(error: dict[str, Any]) -> UpstreamError:
