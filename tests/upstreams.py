@@ -61,6 +61,7 @@ class FakeUpstream:
     max_in_flight: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     public_key: str = ""  # the Vertex service account's, PEM
     tokens_issued: int = 0
+    caches: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
 
     def fail(self, deployment: str, *faults: Fault) -> None:
         self.faults[deployment].extend(faults)
@@ -201,6 +202,9 @@ class _Handlers:
         ):
             return JSONResponse({"error": {"code": 401, "message": "no token"}}, 401)
         model, _, method = request.path_params["action"].rpartition(":")
+        cache = body.get("cachedContent")
+        if cache is not None and cache not in self.fake.caches[dep]:
+            return JSONResponse({"error": {"code": 404, "message": f"no {cache} here"}}, 404)
         with self._counted(dep):
             fault = await self._fault(dep)
             if fault is not None and not fault.mid_stream:
@@ -234,6 +238,24 @@ class _Handlers:
                 ]
             }
         return {"error": {"code": 404, "message": f"no method {method}"}}
+
+    async def create_cache(self, request: Request) -> Response:
+        dep, body = await self._record(request)
+        name = f"cachedContents/up-{dep}-{len(self.fake.caches[dep]) + 1}"
+        self.fake.caches[dep][name] = body
+        answer = {"name": name, "model": body["model"], "usageMetadata": {"totalTokenCount": 1234}}
+        return JSONResponse(answer)
+
+    async def cache(self, request: Request) -> Response:
+        dep, body = await self._record(request)
+        name = f"cachedContents/{request.path_params['cache']}"
+        if name not in self.fake.caches[dep]:
+            return JSONResponse({"error": {"code": 404, "message": f"no {name}"}}, 404)
+        if request.method == "DELETE":
+            del self.fake.caches[dep][name]
+            return JSONResponse({})
+        self.fake.caches[dep][name] |= body
+        return JSONResponse({"name": name, **self.fake.caches[dep][name]})
 
     async def chat(self, request: Request) -> Response:
         dep, body = await self._record(request)
@@ -280,6 +302,8 @@ def _app(fake: FakeUpstream) -> Starlette:
         routes=[
             Route("/{dep}/token", h.token, methods=["POST"]),
             Route("/{dep}/v1beta/models/{action}", h.gemini, methods=["POST"]),
+            Route("/{dep}/v1beta/cachedContents", h.create_cache, methods=["POST"]),
+            Route("/{dep}/v1beta/cachedContents/{cache}", h.cache, methods=["PATCH", "DELETE"]),
             Route(
                 "/{dep}/v1/projects/{project}/locations/{location}/publishers/google/models/{action}",
                 h.gemini,

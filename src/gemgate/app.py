@@ -43,6 +43,7 @@ from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
 from gemgate.services.media import MediaResolver
 from gemgate.services.models import EmbeddingModel, LocalModel, ModelRegistry
+from gemgate.services.relaying import Relay
 from gemgate.services.response_cache import ResponseCache
 from gemgate.services.routing import Deployment, RetryPolicy, Router, Target
 from gemgate.services.signatures import Signer
@@ -52,6 +53,7 @@ from gemgate.store.caches import SqlCachedContentStore
 from gemgate.store.database import open_database
 from gemgate.store.files import SqlFileStore
 from gemgate.store.keys import SqlKeyStore
+from gemgate.store.pins import SqlPinStore
 from gemgate.store.secrets import load_or_create_secret
 
 GEMINI_PREFIXES = ("", "/gemini")
@@ -140,7 +142,7 @@ def _upstream_spec(deployment: DeploymentSettings) -> UpstreamSpec:
     )
 
 
-def build_router(settings: Settings) -> Router | None:
+def build_relay(settings: Settings, database: Engine) -> Relay | None:
     """The routing table's deployments and targets; None when nothing is relayed."""
     if not settings.routes:
         return None
@@ -161,7 +163,7 @@ def build_router(settings: Settings) -> Router | None:
         r.eject_after_failures,
         r.eject_seconds,
     )
-    return Router(deployments, routes, policy)
+    return Relay(Router(deployments, routes, policy), SqlPinStore(database))
 
 
 def build_registry(settings: Settings) -> ModelRegistry:
@@ -209,14 +211,15 @@ def create_app(settings: Settings) -> FastAPI:
     )
     uploads = UploadService(file_store, blobs, limits)
     media = MediaResolver(files, settings.max_document_bytes)
+    relay = build_relay(settings, database)
     caches = CacheService(
         SqlCachedContentStore(database),
         registry,
         engines,
         settings.cache_min_tokens,
         media=media,
+        relay=relay,
     )
-    relay = build_router(settings)
     generation = GenerationService(
         registry,
         engines,
@@ -225,7 +228,7 @@ def create_app(settings: Settings) -> FastAPI:
         responses,
         stream_interval=settings.stream_interval_ms / 1000,
         media=media,
-        router=relay,
+        relay=relay,
     )
     embedders = LocalEmbedders(
         [_embedding_spec(m) for m in settings.embedding_models],

@@ -33,7 +33,7 @@ def _gemini(name: str, fake: FakeUpstream, **extra: Any) -> dict[str, Any]:
 
 
 def _config(fake: FakeUpstream, key_file: Path) -> dict[str, Any]:
-    names = ["g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8", "g9", "g10"]
+    names = ["g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8", "g9", "g10", "g11", "g12"]
     deployments = [_gemini(n, fake) for n in names]
     deployments[3]["timeout_seconds"] = 1.0  # g4 hangs
     deployments[5]["max_concurrency"] = 2  # g6 is limited
@@ -68,6 +68,7 @@ def _config(fake: FakeUpstream, key_file: Path) -> dict[str, Any]:
         "gpu-failover": route(("o2", 0), ("o3", 1), model="llama-3-8b"),
         "text-embedding-3-small": route(("o1", 0)),
         "vertex-flash": route(("v1", 0), model="gemini-2.5-flash"),
+        "cached-model": route(("g11", 0), ("g12", 0), model="up-model"),
     }
     retry = {
         "max_attempts": 3,
@@ -417,3 +418,45 @@ def test_vertex_signs_in_with_the_service_account(client: genai.Client, fake: Fa
     )
     assert received.headers["authorization"] == "Bearer ya29.fake-access-token"
     assert fake.tokens_issued == 1  # the token is reused until it nears expiry
+
+
+def test_a_cache_stays_pinned_to_the_deployment_that_holds_it(
+    client: genai.Client, fake: FakeUpstream
+) -> None:
+    cache = client.caches.create(
+        model="cached-model",
+        config=types.CreateCachedContentConfig(
+            contents=[types.Content(role="user", parts=[types.Part(text="A long document.")])],
+            system_instruction="Answer from the document.",
+            ttl="300s",
+        ),
+    )
+    assert cache.name is not None and cache.name.startswith("cachedContents/")
+    assert cache.usage_metadata is not None and cache.usage_metadata.total_token_count == 1234
+    owner = next(d for d in ("g11", "g12") if fake.caches[d])
+    other = "g12" if owner == "g11" else "g11"
+    ((upstream_name, created),) = fake.caches[owner].items()
+    assert created["model"] == "models/up-model"
+    assert created["systemInstruction"]["parts"] == [{"text": "Answer from the document."}]
+    for i in range(6):  # equal priority and weight: unpinned, half would go elsewhere
+        config = types.GenerateContentConfig(cached_content=cache.name)
+        response = client.models.generate_content(
+            model="cached-model", contents=f"question {i}", config=config
+        )
+        assert response.text == f"echo: question {i}"
+        assert fake.requests(owner)[-1].body["cachedContent"] == upstream_name
+    assert all("cachedContent" not in r.body for r in fake.requests(other))
+
+    client.caches.update(name=cache.name, config=types.UpdateCachedContentConfig(ttl="600s"))
+    patch = fake.requests(owner)[-1]
+    assert patch.path == f"/{owner}/v1beta/{upstream_name}" and patch.body["ttl"].startswith("6")
+
+    client.caches.delete(name=cache.name)
+    assert fake.caches[owner] == {}
+    with pytest.raises(errors.ClientError) as caught:
+        client.models.generate_content(
+            model="cached-model",
+            contents="after delete",
+            config=types.GenerateContentConfig(cached_content=cache.name),
+        )
+    assert caught.value.code == 404

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Protocol
 
 from gemgate.core.types import (
     CachedContent,
+    CacheDraft,
     EmbedRequest,
     EmbedResponse,
     FinishReason,
@@ -172,7 +173,47 @@ class Upstream(Protocol):
 
     async def embed(self, model: str, request: EmbedRequest) -> EmbedResponse: ...
 
+    async def create_cache(
+        self, model: str, draft: CacheDraft, ttl_seconds: float
+    ) -> UpstreamCache:
+        """Create an explicit cache upstream (owned by this deployment's credential)."""
+
+    async def update_cache(self, name: str, ttl_seconds: float) -> None: ...
+
+    async def delete_cache(self, name: str) -> None: ...
+
     async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class UpstreamCache:
+    """What an upstream said about a cache it made: its own name and the prefix's tokens."""
+
+    name: str
+    total_tokens: int
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A resource gemgate made upstream: which deployment (credential) owns it, under what name.
+
+    `resource` is gemgate's name (`cachedContents/{id}`); requests that use it go to
+    `deployment` only, with `upstream_name` in its place.
+    """
+
+    resource: str
+    project: str
+    deployment: str
+    upstream_name: str
+    create_time: float
+
+
+class PinStore(Protocol):
+    def add(self, pin: Pin) -> None: ...
+
+    def get(self, resource: str) -> Pin | None: ...
+
+    def delete(self, resource: str) -> bool: ...
 
 
 class EngineProvider(Protocol):

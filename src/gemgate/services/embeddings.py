@@ -15,7 +15,7 @@ from gemgate.core.errors import InvalidArgument
 from gemgate.core.ports import EmbedderProvider
 from gemgate.core.types import EmbedInput, EmbedRequest, EmbedResponse
 from gemgate.services.models import ModelRegistry
-from gemgate.services.routing import Router
+from gemgate.services.relaying import Relay
 
 
 def model_text(item: EmbedInput) -> str:
@@ -43,15 +43,15 @@ def truncate(vector: Sequence[float], dimensions: int | None, field: str) -> tup
 
 class EmbeddingService:
     def __init__(
-        self, registry: ModelRegistry, embedders: EmbedderProvider, router: Router | None = None
+        self, registry: ModelRegistry, embedders: EmbedderProvider, relay: Relay | None = None
     ) -> None:
         self._registry = registry
         self._embedders = embedders
-        self._router = router  # model ids in the routing table are relayed upstream
+        self._relay = relay  # model ids in the routing table are relayed upstream
 
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
-        if self._router is not None and self._router.serves(request.model):
-            return _fitted(request, await self._router.embed(request))
+        if self._relay is not None and self._relay.serves(request.model):
+            return _fitted(request, await self._relay.embed(request))
         model = self._registry.resolve_embedding(request.model)
         embedder = await self._embedders.embedder(model.id)
         output = await embedder.embed([model_text(item) for item in request.inputs])

@@ -33,8 +33,8 @@ from gemgate.services.merging import CandidateMerger, Source
 from gemgate.services.models import ModelRegistry, ResolvedModel, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
 from gemgate.services.reasoning import scaffold_for, think_then_answer
+from gemgate.services.relaying import Relay
 from gemgate.services.response_cache import ResponseCache, reproducible, request_key
-from gemgate.services.routing import Router
 from gemgate.services.shaping import CallShaper, Shaper, TextShaper
 from gemgate.services.signatures import Signer
 from gemgate.services.structured import JSON_MIME, response_constraint
@@ -61,9 +61,9 @@ class GenerationService:
         responses: ResponseCache | None = None,
         stream_interval: float = 0.0,
         media: MediaResolver | None = None,
-        router: Router | None = None,
+        relay: Relay | None = None,
     ) -> None:
-        self._router = router  # model ids in the routing table are relayed upstream
+        self._relay = relay  # model ids in the routing table are relayed upstream
         self._registry = registry
         self._engines = engines
         self._signer = signer
@@ -79,8 +79,8 @@ class GenerationService:
         system_instruction: Content | None,
         project: str = OPEN_PROJECT,
     ) -> int:
-        if self._router is not None and self._router.serves(model):
-            return await self._router.count_tokens(
+        if self._relay is not None and self._relay.serves(model):
+            return await self._relay.count_tokens(
                 GenerateRequest(model, contents, system_instruction)
             )
         resolved = self._registry.resolve(model)
@@ -94,8 +94,8 @@ class GenerationService:
     async def generate(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> GenerateResponse:
-        if self._router is not None and self._router.serves(request.model):
-            return await self._router.generate(request)
+        if self._relay is not None and self._relay.serves(request.model):
+            return await self._relay.generate(request, project)
         chunks = [chunk async for chunk in self.stream(request, project)]
         return self._aggregate(chunks, request.config.response_logprobs)
 
@@ -127,8 +127,8 @@ class GenerationService:
     async def stream(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> AsyncGenerator[StreamChunk, None]:
-        if self._router is not None and self._router.serves(request.model):
-            async for chunk in self._router.stream(request):
+        if self._relay is not None and self._relay.serves(request.model):
+            async for chunk in self._relay.stream(request, project):
                 yield chunk
             return
         explicit_tokens, slot = 0, None

@@ -20,7 +20,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from gemgate.core.errors import UpstreamError
+from gemgate.core.errors import FailedPrecondition, UpstreamError
 from gemgate.core.ports import Upstream
 from gemgate.core.types import (
     EmbedRequest,
@@ -101,17 +101,22 @@ class Router:
     def deployment(self, name: str) -> Deployment:
         return self._deployments[name]
 
-    async def generate(self, request: GenerateRequest) -> GenerateResponse:
-        return await self._call(request.model, lambda up, m: up.generate(m, request))
+    async def generate(self, request: GenerateRequest, only: str | None = None) -> GenerateResponse:
+        response, _ = await self.call(request.model, lambda u, m: u.generate(m, request), only)
+        return response
 
     async def count_tokens(self, request: GenerateRequest) -> int:
-        return await self._call(request.model, lambda up, m: up.count_tokens(m, request))
+        total, _ = await self.call(request.model, lambda up, m: up.count_tokens(m, request))
+        return total
 
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
-        return await self._call(request.model, lambda up, m: up.embed(m, request))
+        response, _ = await self.call(request.model, lambda up, m: up.embed(m, request))
+        return response
 
-    async def stream(self, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
-        attempts = self._attempts(request.model)
+    async def stream(
+        self, request: GenerateRequest, only: str | None = None
+    ) -> AsyncGenerator[StreamChunk, None]:
+        attempts = self._attempts(request.model, only)
         while (target := await self._next(attempts)) is not None:
             deployment = self._deployments[target.deployment]
             async with deployment.limit:
@@ -132,8 +137,15 @@ class Router:
                 return
         raise self._exhausted(attempts)
 
-    async def _call(self, model: str, op: Callable[[Upstream, str], Awaitable[T]]) -> T:
-        attempts = self._attempts(model)
+    async def call(
+        self,
+        model: str,
+        op: Callable[[Upstream, str], Awaitable[T]],
+        only: str | None = None,
+    ) -> tuple[T, str]:
+        """`op` on the model's targets (or only the named deployment's) with retries; its
+        result and the deployment that gave it."""
+        attempts = self._attempts(model, only)
         while (target := await self._next(attempts)) is not None:
             deployment = self._deployments[target.deployment]
             try:
@@ -143,11 +155,20 @@ class Router:
                 self._failed(deployment, attempts, exc)
                 continue
             self._succeeded(deployment)
-            return result
+            return result, deployment.name
         raise self._exhausted(attempts)
 
-    def _attempts(self, model: str) -> _Attempts:
-        return _Attempts(self.order(self._routes[strip_resource_prefix(model)]))
+    def _attempts(self, model: str, only: str | None = None) -> _Attempts:
+        targets = self._routes[strip_resource_prefix(model)]
+        if only is not None:
+            targets = [t for t in targets if t.deployment == only]
+            if not targets:
+                raise FailedPrecondition(
+                    f"models/{strip_resource_prefix(model)} is no longer routed to deployment "
+                    f"{only!r}, which holds the resource this request uses.",
+                    field="model",
+                )
+        return _Attempts(self.order(targets))
 
     def order(self, targets: list[Target]) -> list[Target]:
         """Healthy targets by priority, weighted random among equals; ejected ones last."""

@@ -179,3 +179,29 @@ def decode_response(data: dict[str, Any], model: str) -> core.GenerateResponse:
         chunk.create_time,
         native=data,
     )
+
+
+def encode_cache_request(
+    model_name: str, draft: core.CacheDraft, ttl_seconds: float
+) -> dict[str, Any]:
+    """cachedContents.create for an upstream: `model_name` is its full model resource name."""
+    out: dict[str, Any] = {
+        "model": model_name,
+        "contents": [encode_content(c) for c in draft.contents],
+        "ttl": f"{ttl_seconds:.3f}s",
+    }
+    if draft.system_instruction is not None:
+        out["systemInstruction"] = encode_content(draft.system_instruction)
+    if draft.tools:
+        out["tools"] = [_tool(tool) for tool in draft.tools]
+    if draft.tool_config is not None:
+        out["toolConfig"] = draft.tool_config
+    if draft.display_name:
+        out["displayName"] = draft.display_name
+    return out
+
+
+def decode_cache(data: dict[str, Any]) -> tuple[str, int]:
+    """(the upstream's resource name, the prefix's total tokens) of a CachedContent."""
+    usage = data.get("usageMetadata") or {}
+    return str(data["name"]), int(usage.get("totalTokenCount", 0))

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from gemgate.core import types as core
+from gemgate.core.ports import UpstreamCache
 from gemgate.dialects.gemini import relay as dialect
 from gemgate.engines.relay.transport import Transport
 
@@ -30,6 +31,13 @@ class StudioEndpoint:
     def url(self, model: str, method: str) -> str:
         return f"{self.base_url.rstrip('/')}/{self.api_version}/models/{model}:{method}"
 
+    def model_name(self, model: str) -> str:
+        return f"models/{model}"
+
+    def resource_url(self, name: str) -> str:
+        """A collection (`cachedContents`) or a resource name the upstream gave."""
+        return f"{self.base_url.rstrip('/')}/{self.api_version}/{name}"
+
 
 @dataclass(frozen=True)
 class VertexEndpoint:
@@ -39,12 +47,21 @@ class VertexEndpoint:
     location: str
     base_url: str | None = None
 
+    def _host(self) -> str:
+        return (self.base_url or _vertex_host(self.location)).rstrip("/")
+
     def url(self, model: str, method: str) -> str:
-        host = self.base_url or _vertex_host(self.location)
-        return (
-            f"{host.rstrip('/')}/v1/projects/{self.project}/locations/{self.location}"
-            f"/publishers/google/models/{model}:{method}"
-        )
+        return f"{self._host()}/v1/{self.model_name(model)}:{method}"
+
+    def model_name(self, model: str) -> str:
+        return f"projects/{self.project}/locations/{self.location}/publishers/google/models/{model}"
+
+    def resource_url(self, name: str) -> str:
+        """Vertex names resources in full (projects/…/cachedContents/…); a bare collection
+        lives under the project's location."""
+        if name.startswith("projects/"):
+            return f"{self._host()}/v1/{name}"
+        return f"{self._host()}/v1/projects/{self.project}/locations/{self.location}/{name}"
 
 
 def _vertex_host(location: str) -> str:
@@ -117,10 +134,29 @@ class GeminiUpstream:
             url, body, lambda d: _predictions(d, model, len(instances))
         )
 
+    async def create_cache(
+        self, model: str, draft: core.CacheDraft, ttl_seconds: float
+    ) -> UpstreamCache:
+        body = dialect.encode_cache_request(self._endpoint.model_name(model), draft, ttl_seconds)
+        url = self._endpoint.resource_url("cachedContents")
+        name, total = await self._http.post_json(url, body, dialect.decode_cache)
+        return UpstreamCache(name, total)
+
+    async def update_cache(self, name: str, ttl_seconds: float) -> None:
+        url = self._endpoint.resource_url(name) + "?updateMask=ttl"
+        await self._http.send_json("PATCH", url, {"ttl": f"{ttl_seconds:.3f}s"}, _ignore)
+
+    async def delete_cache(self, name: str) -> None:
+        await self._http.send_json("DELETE", self._endpoint.resource_url(name), None, _ignore)
+
     async def aclose(self) -> None:
         await self._http.aclose()
         if self._token_client is not None:
             await self._token_client.aclose()
+
+
+def _ignore(data: dict[str, Any]) -> None:
+    return None
 
 
 def _predictions(data: dict[str, Any], model: str, count: int) -> core.EmbedResponse:

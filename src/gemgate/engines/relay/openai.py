@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator
 
 from gemgate.core import types as core
 from gemgate.core.errors import InvalidArgument
+from gemgate.core.ports import UpstreamCache
 from gemgate.dialects.openai import relay as dialect
 from gemgate.engines.relay.transport import Transport
 
@@ -49,6 +50,21 @@ class OpenAIUpstream:
         return await self._http.post_json(
             f"{self._base}/embeddings", body, lambda d: dialect.decode_embeddings(d, model, count)
         )
+
+    async def create_cache(
+        self, model: str, draft: core.CacheDraft, ttl_seconds: float
+    ) -> UpstreamCache:
+        raise InvalidArgument(
+            f"models/{draft.model} is served by an OpenAI-compatible upstream, which has no "
+            "explicit caches (cachedContents).",
+            field="model",
+        )
+
+    async def update_cache(self, name: str, ttl_seconds: float) -> None:
+        raise InvalidArgument("An OpenAI-compatible upstream has no caches.", field="name")
+
+    async def delete_cache(self, name: str) -> None:
+        raise InvalidArgument("An OpenAI-compatible upstream has no caches.", field="name")
 
     async def aclose(self) -> None:
         await self._http.aclose()

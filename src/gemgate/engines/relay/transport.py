@@ -95,12 +95,22 @@ class Transport:
         self, url: str, body: dict[str, Any], decode: Callable[[dict[str, Any]], T]
     ) -> T:
         """The upstream's JSON answer, decoded (an answer that does not decode is a 502)."""
+        return await self.send_json("POST", url, body, decode)
+
+    async def send_json(
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        decode: Callable[[dict[str, Any]], T],
+    ) -> T:
         headers = await self._auth()
-        async with self._guard(), self._open().post(url, json=body, headers=headers) as response:
+        request = self._open().request(method, url, json=body, headers=headers)
+        async with self._guard(), request as response:
             raw = await response.read()
             if response.status != 200:
                 raise _error_of(response, raw)
-            return decode(json.loads(raw))
+            return decode(json.loads(raw) if raw.strip() else {})
 
     async def sse(
         self, url: str, body: dict[str, Any], decode: Callable[[dict[str, Any]], T]
