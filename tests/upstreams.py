@@ -62,6 +62,7 @@ class FakeUpstream:
     public_key: str = ""  # the Vertex service account's, PEM
     tokens_issued: int = 0
     caches: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
+    files: dict[str, dict[str, bytes]] = field(default_factory=lambda: defaultdict(dict))
 
     def fail(self, deployment: str, *faults: Fault) -> None:
         self.faults[deployment].extend(faults)
@@ -205,6 +206,12 @@ class _Handlers:
         cache = body.get("cachedContent")
         if cache is not None and cache not in self.fake.caches[dep]:
             return JSONResponse({"error": {"code": 404, "message": f"no {cache} here"}}, 404)
+        for content in body.get("contents", []):
+            for part in content.get("parts", []):
+                data = part.get("fileData") or part.get("file_data") or {}
+                uri = data.get("fileUri") or data.get("file_uri")
+                if uri is not None and uri not in self.fake.files[dep]:
+                    return JSONResponse({"error": {"code": 400, "message": f"no {uri}"}}, 400)
         with self._counted(dep):
             fault = await self._fault(dep)
             if fault is not None and not fault.mid_stream:
@@ -257,6 +264,22 @@ class _Handlers:
         self.fake.caches[dep][name] |= body
         return JSONResponse({"name": name, **self.fake.caches[dep][name]})
 
+    async def upload_start(self, request: Request) -> Response:
+        dep, body = await self._record(request)
+        assert request.headers["x-goog-upload-command"] == "start"
+        assert body["file"]["displayName"]
+        session = f"{self.fake.url}/{dep}/upload-session/{len(self.fake.received)}"
+        return JSONResponse({}, headers={"X-Goog-Upload-URL": session})
+
+    async def upload_finish(self, request: Request) -> Response:
+        dep = request.path_params["dep"]
+        data = await request.body()
+        assert request.headers["x-goog-upload-command"] == "upload, finalize"
+        name = f"files/up-{request.path_params['session']}"
+        uri = f"{self.fake.url}/{dep}/v1beta/{name}"
+        self.fake.files[dep][uri] = data
+        return JSONResponse({"file": {"name": name, "uri": uri, "sizeBytes": str(len(data))}})
+
     async def chat(self, request: Request) -> Response:
         dep, body = await self._record(request)
         with self._counted(dep):
@@ -303,6 +326,8 @@ def _app(fake: FakeUpstream) -> Starlette:
             Route("/{dep}/token", h.token, methods=["POST"]),
             Route("/{dep}/v1beta/models/{action}", h.gemini, methods=["POST"]),
             Route("/{dep}/v1beta/cachedContents", h.create_cache, methods=["POST"]),
+            Route("/{dep}/upload/v1beta/files", h.upload_start, methods=["POST"]),
+            Route("/{dep}/upload-session/{session}", h.upload_finish, methods=["POST"]),
             Route("/{dep}/v1beta/cachedContents/{cache}", h.cache, methods=["PATCH", "DELETE"]),
             Route(
                 "/{dep}/v1/projects/{project}/locations/{location}/publishers/google/models/{action}",

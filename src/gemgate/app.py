@@ -142,7 +142,7 @@ def _upstream_spec(deployment: DeploymentSettings) -> UpstreamSpec:
     )
 
 
-def build_relay(settings: Settings, database: Engine) -> Relay | None:
+def build_relay(settings: Settings, database: Engine, files: FileService) -> Relay | None:
     """The routing table's deployments and targets; None when nothing is relayed."""
     if not settings.routes:
         return None
@@ -163,7 +163,7 @@ def build_relay(settings: Settings, database: Engine) -> Relay | None:
         r.eject_after_failures,
         r.eject_seconds,
     )
-    return Relay(Router(deployments, routes, policy), SqlPinStore(database))
+    return Relay(Router(deployments, routes, policy), SqlPinStore(database), files)
 
 
 def build_registry(settings: Settings) -> ModelRegistry:
@@ -211,7 +211,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     uploads = UploadService(file_store, blobs, limits)
     media = MediaResolver(files, settings.max_document_bytes)
-    relay = build_relay(settings, database)
+    relay = build_relay(settings, database, files)
     caches = CacheService(
         SqlCachedContentStore(database),
         registry,

@@ -33,7 +33,22 @@ def _gemini(name: str, fake: FakeUpstream, **extra: Any) -> dict[str, Any]:
 
 
 def _config(fake: FakeUpstream, key_file: Path) -> dict[str, Any]:
-    names = ["g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8", "g9", "g10", "g11", "g12"]
+    names = [
+        "g1",
+        "g2",
+        "g3",
+        "g4",
+        "g5",
+        "g6",
+        "g7",
+        "g8",
+        "g9",
+        "g10",
+        "g11",
+        "g12",
+        "g13",
+        "g14",
+    ]
     deployments = [_gemini(n, fake) for n in names]
     deployments[3]["timeout_seconds"] = 1.0  # g4 hangs
     deployments[5]["max_concurrency"] = 2  # g6 is limited
@@ -69,6 +84,7 @@ def _config(fake: FakeUpstream, key_file: Path) -> dict[str, Any]:
         "text-embedding-3-small": route(("o1", 0)),
         "vertex-flash": route(("v1", 0), model="gemini-2.5-flash"),
         "cached-model": route(("g11", 0), ("g12", 0), model="up-model"),
+        "files-model": route(("g13", 0), ("g14", 0), model="up-model"),
     }
     retry = {
         "max_attempts": 3,
@@ -460,3 +476,29 @@ def test_a_cache_stays_pinned_to_the_deployment_that_holds_it(
             config=types.GenerateContentConfig(cached_content=cache.name),
         )
     assert caught.value.code == 404
+
+
+def test_a_gemgate_file_is_uploaded_once_to_one_deployment_and_stays_there(
+    client: genai.Client, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    content = "Line one of the notes.\nLine two, with ümlauts.\n".encode()
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    uploaded = client.files.upload(file=path, config=types.UploadFileConfig(mime_type="text/plain"))
+    assert uploaded.uri is not None
+    part = types.Part.from_uri(file_uri=uploaded.uri, mime_type="text/plain")
+    for i in range(5):  # equal priority and weight: unpinned, some would go elsewhere
+        response = client.models.generate_content(
+            model="files-model",
+            contents=[types.Content(role="user", parts=[part, types.Part(text=f"q{i}")])],
+        )
+        assert response.text == f"echo: q{i}"
+    owner = next(d for d in ("g13", "g14") if fake.files[d])
+    other = "g14" if owner == "g13" else "g13"
+    ((upstream_uri, data),) = fake.files[owner].items()
+    assert data == content  # the bytes, as uploaded to gemgate
+    assert fake.files[other] == {}
+    assert len(fake.requests(owner)) == 1 + 5  # one upload start, five generations
+    sent = [r.body["contents"][0]["parts"][0]["fileData"] for r in fake.requests(owner)[1:]]
+    # The SDK spells it file_uri; gemgate keeps the caller's spelling and changes only the uri.
+    assert all(fd["file_uri"] == upstream_uri for fd in sent)

@@ -182,6 +182,9 @@ class Upstream(Protocol):
 
     async def delete_cache(self, name: str) -> None: ...
 
+    async def upload_file(self, file: StoredFile, chunks: AsyncIterator[bytes]) -> str:
+        """Upload a gemgate file's bytes through the upstream's Files API; its uri there."""
+
     async def aclose(self) -> None: ...
 
 

@@ -20,38 +20,83 @@ from gemgate.core.types import (
     EmbedResponse,
     GenerateRequest,
     GenerateResponse,
+    StoredFile,
     StreamChunk,
 )
+from gemgate.services import relay_files
+from gemgate.services.files import FileService
 from gemgate.services.routing import Router
 
 CACHE_PREFIX = "cachedContents/"
+FILE_PREFIX = "files/"
 
 
 def cache_resource(cache_id: str) -> str:
     return CACHE_PREFIX + cache_id.removeprefix(CACHE_PREFIX)
 
 
+def file_resource(file_id: str) -> str:
+    return FILE_PREFIX + file_id
+
+
 class Relay:
     def __init__(
-        self, router: Router, pins: PinStore, clock: Callable[[], float] = time.time
+        self,
+        router: Router,
+        pins: PinStore,
+        files: FileService | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._router = router
         self._pins = pins
+        self._files = files
         self._clock = clock
 
     def serves(self, model: str) -> bool:
         return self._router.serves(model)
 
     async def generate(self, request: GenerateRequest, project: str) -> GenerateResponse:
-        request, only = self._pinned(request, project)
+        request, only = await self._placed(request, project)
         return await self._router.generate(request, only)
 
     async def stream(
         self, request: GenerateRequest, project: str
     ) -> AsyncGenerator[StreamChunk, None]:
-        request, only = self._pinned(request, project)
+        request, only = await self._placed(request, project)
         async for chunk in self._router.stream(request, only):
             yield chunk
+
+    async def _placed(
+        self, request: GenerateRequest, project: str
+    ) -> tuple[GenerateRequest, str | None]:
+        """The request as the deployment holding its cache and files must see it, and that
+        deployment (None: any). Files not yet upstream are uploaded there first."""
+        request, only = self._pinned(request, project)
+        if self._files is None:
+            return request, only
+        owned = relay_files.owned_files(self._files, project, relay_files.references(request))
+        if not owned:
+            return request, only
+        pins = {ref: self._pins.get(file_resource(f.id)) for ref, f in owned.items()}
+        held = {pin.deployment for pin in pins.values() if pin is not None}
+        only = relay_files.one_deployment(held | ({only} if only else set()))
+        uris = {ref: pin.upstream_name for ref, pin in pins.items() if pin is not None}
+        for ref, file in owned.items():
+            if ref not in uris:
+                uris[ref], only = await self._upload(request.model, project, file, only)
+        return relay_files.rewritten(request, uris), only
+
+    async def _upload(
+        self, model: str, project: str, file: StoredFile, only: str | None
+    ) -> tuple[str, str]:
+        files = self._files
+        assert files is not None
+        uri, deployment = await self._router.call(
+            model, lambda up, _: up.upload_file(file, files.stream(file)), only
+        )
+        pin = Pin(file_resource(file.id), project, deployment, uri, self._clock())
+        self._pins.add(pin)
+        return uri, deployment
 
     async def count_tokens(self, request: GenerateRequest) -> int:
         return await self._router.count_tokens(request)

@@ -7,13 +7,14 @@ and the upstream's JSON comes back as it went (see dialects/gemini/relay.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from gemgate.core import types as core
+from gemgate.core.errors import InvalidArgument, UpstreamError
 from gemgate.core.ports import UpstreamCache
 from gemgate.dialects.gemini import relay as dialect
 from gemgate.engines.relay.transport import Transport
@@ -148,6 +149,37 @@ class GeminiUpstream:
 
     async def delete_cache(self, name: str) -> None:
         await self._http.send_json("DELETE", self._endpoint.resource_url(name), None, _ignore)
+
+    async def upload_file(self, file: core.StoredFile, chunks: AsyncIterator[bytes]) -> str:
+        """Google's resumable upload in one shot: start, then upload-and-finalize."""
+        if not isinstance(self._endpoint, StudioEndpoint):
+            raise InvalidArgument(
+                "Vertex AI has no Files API: a gemgate file cannot be sent to a Vertex "
+                "deployment; give a gs:// URI in fileData instead.",
+                field="contents",
+            )
+        endpoint = self._endpoint
+        start = f"{endpoint.base_url.rstrip('/')}/upload/{endpoint.api_version}/files"
+        reply, _ = await self._http.exchange(
+            start,
+            {
+                "X-Goog-Upload-Protocol": "resumable",
+                "X-Goog-Upload-Command": "start",
+                "X-Goog-Upload-Header-Content-Length": str(file.size_bytes),
+                "X-Goog-Upload-Header-Content-Type": file.mime_type,
+            },
+            json_body={"file": {"displayName": file.display_name or file.id}},
+        )
+        session = reply.get("x-goog-upload-url")
+        if not session:
+            raise UpstreamError("The upstream's upload start gave no upload URL.", status=502)
+        headers = {"X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "0"}
+        headers["Content-Length"] = str(file.size_bytes)
+        _, body = await self._http.exchange(session, headers, data=chunks)
+        uri = (body.get("file") or {}).get("uri")
+        if not isinstance(uri, str):
+            raise UpstreamError("The upstream's finished upload named no file uri.", status=502)
+        return uri
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -6,7 +6,7 @@ Gemini -> chat/completions and back with dialects/openai/relay.py.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from gemgate.core import types as core
 from gemgate.core.errors import InvalidArgument
@@ -65,6 +65,12 @@ class OpenAIUpstream:
 
     async def delete_cache(self, name: str) -> None:
         raise InvalidArgument("An OpenAI-compatible upstream has no caches.", field="name")
+
+    async def upload_file(self, file: core.StoredFile, chunks: AsyncIterator[bytes]) -> str:
+        raise InvalidArgument(
+            f"files/{file.id} cannot be sent to an OpenAI-compatible upstream (no Files API).",
+            field="contents",
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -128,6 +128,24 @@ class Transport:
                     raise _in_band(event["error"])
                 yield decode(event)
 
+    async def exchange(
+        self,
+        url: str,
+        headers: dict[str, str],
+        *,
+        json_body: dict[str, Any] | None = None,
+        data: AsyncIterator[bytes] | None = None,
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """A POST whose reply headers matter (the upload protocol): headers and JSON body."""
+        all_headers = {**await self._auth(), **headers}
+        request = self._open().post(url, json=json_body, data=data, headers=all_headers)
+        async with self._guard(), request as response:
+            raw = await response.read()
+            if response.status != 200:
+                raise _error_of(response, raw)
+            reply = {k.lower(): v for k, v in response.headers.items()}
+            return reply, json.loads(raw) if raw.strip() else {}
+
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
         try:
