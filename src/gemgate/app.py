@@ -6,6 +6,7 @@ Nothing else wires components together; everything hangs off objects built here.
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import logging
 import time
@@ -247,6 +248,9 @@ def create_app(settings: Settings) -> FastAPI:
             for sweep in (files.sweep, uploads.sweep)
         ]
         warm_up = _warm_embeddings(settings, embedders)
+        # Everything built so far lives as long as the process: keep it out of the cyclic
+        # collector's full passes, which otherwise stall every request in flight.
+        gc.freeze()
         yield
         sweeper.cancel()
         for task in file_sweepers:
