@@ -186,3 +186,12 @@ async def test_the_concurrency_limit_is_a_semaphore_per_deployment() -> None:
     assert deployment.limit._value == 3  # one of 4 held while the stream is open
     await stream.aclose()
     assert deployment.limit._value == 4
+
+
+async def test_among_equals_a_deployment_with_a_free_slot_goes_first() -> None:
+    a, b = Scripted("a"), Scripted("b")
+    router = _router([a, b], [], Clock())
+    for _ in range(4):
+        await router.deployment("a").limit.acquire()  # a is full
+    targets = [Target("a", "m", weight=100), Target("b", "m")]
+    assert {router.order(targets)[0].deployment for _ in range(50)} == {"b"}

@@ -171,14 +171,18 @@ class Router:
         return _Attempts(self.order(targets))
 
     def order(self, targets: list[Target]) -> list[Target]:
-        """Healthy targets by priority, weighted random among equals; ejected ones last."""
+        """Healthy targets by priority, weighted random among equals (those with a free slot
+        first); cooling down after a Retry-After after the others; ejected ones last."""
         now = self._clock()
         healthy = [t for t in targets if self._deployments[t.deployment].ejected_until <= now]
         ejected = [t for t in targets if t not in healthy]
 
-        def key(t: Target) -> tuple[bool, int, float]:
-            cooling = self._deployments[t.deployment].cooling_until > now
-            return cooling, t.priority, -(self._rng.random() ** (1.0 / t.weight))
+        def key(t: Target) -> tuple[bool, int, bool, float]:
+            deployment = self._deployments[t.deployment]
+            cooling = deployment.cooling_until > now
+            # Among equals, one with a free slot beats one where the request would queue.
+            full = deployment.limit.locked()
+            return cooling, t.priority, full, -(self._rng.random() ** (1.0 / t.weight))
 
         keyed = sorted(healthy, key=key)
         return keyed + sorted(ejected, key=lambda t: self._deployments[t.deployment].ejected_until)
