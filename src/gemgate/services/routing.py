@@ -14,6 +14,7 @@ anything, a request is never sent upstream again.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -32,6 +33,7 @@ from gemgate.core.types import (
 from gemgate.services.models import strip_resource_prefix
 
 T = TypeVar("T")
+log = logging.getLogger("gemgate.routing")
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,13 @@ class Router:
         deployment.failures += 1
         if deployment.failures >= self._policy.eject_after_failures:
             deployment.ejected_until = now + self._policy.eject_seconds
+            log.warning(
+                "upstream deployment %s ejected for %.0f s after %d failures in a row: %s",
+                deployment.name,
+                self._policy.eject_seconds,
+                deployment.failures,
+                error.message,
+            )
 
     def _succeeded(self, deployment: Deployment) -> None:
         deployment.failures = 0
