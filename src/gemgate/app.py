@@ -43,7 +43,7 @@ from gemgate.services.signatures import Signer
 from gemgate.services.uploads import UploadService
 from gemgate.store.blobs import DiskBlobStore
 from gemgate.store.caches import SqlCachedContentStore
-from gemgate.store.database import PoolOptions, open_database
+from gemgate.store.database import PoolOptions, connect, open_database
 from gemgate.store.files import SqlFileStore
 from gemgate.store.keys import SqlKeyStore
 from gemgate.store.redis_responses import RedisResponseCache
@@ -65,10 +65,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _database(settings: Settings) -> Engine:
+def connect_configured_database(settings: Settings) -> Engine:
+    """The configured database as it is (no migration)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    pool = PoolOptions(settings.database_pool_size, settings.database_max_overflow)
-    return open_database(settings.sql_url, pool)
+    return connect(settings.sql_url, _pool(settings))
+
+
+def open_configured_database(settings: Settings) -> Engine:
+    """The configured database, migrated to the newest revision."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_database(settings.sql_url, _pool(settings))
+
+
+def _pool(settings: Settings) -> PoolOptions:
+    return PoolOptions(settings.database_pool_size, settings.database_max_overflow)
 
 
 def _signing_secret(settings: Settings) -> bytes:
@@ -89,7 +99,7 @@ def _response_cache(settings: Settings, redis: Redis | None) -> ResponseCache:
 
 
 def build_key_service(settings: Settings, database: Engine | None = None) -> KeyService:
-    store = SqlKeyStore(database or _database(settings))
+    store = SqlKeyStore(database or open_configured_database(settings))
     open_when_keyless = is_loopback(settings.host) or settings.no_auth
     return KeyService(store, open_when_keyless=open_when_keyless)
 
@@ -168,7 +178,7 @@ def create_app(settings: Settings) -> FastAPI:
         executor,
         cache_dir=settings.data_dir / "models",
     )
-    database = _database(settings)
+    database = open_configured_database(settings)
     keys = build_key_service(settings, database)
     signer = Signer(_signing_secret(settings))
     # One client per process (it pools its connections); it connects on first use.
