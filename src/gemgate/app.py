@@ -94,7 +94,7 @@ def _signing_secret(settings: Settings) -> bytes:
 def _response_cache(settings: Settings, redis: Redis | None) -> ResponseCache:
     ttl, size = settings.response_cache_ttl_seconds, settings.response_cache_max_entries
     if redis is not None:
-        return RedisResponseCache(redis, ttl, size)
+        return RedisResponseCache(redis, ttl, size, prefix=f"{settings.redis_key_prefix}:responses")
     return MemoryResponseCache(ttl, size)
 
 

@@ -244,6 +244,11 @@ class Settings(BaseSettings):
         description="Redis URL (redis://host:6379/0); when set, replicas share the response "
         "cache (and rate-limit counters) there instead of each keeping its own in memory.",
     )
+    redis_key_prefix: str = Field(
+        default="gemgate",
+        min_length=1,
+        description="Start of every Redis key gemgate writes, so deployments can share a Redis.",
+    )
     blob_dir: Path | None = Field(
         default=None,
         description="Where file bytes live; replicas must share it (an RWX volume); unset: "

@@ -84,7 +84,9 @@ def test_a_database_from_an_older_release_gains_the_tables_it_lacks(empty_url: s
 
 def test_processes_starting_together_migrate_once(empty_url: str) -> None:
     """Replicas start at once on one database: each waits its turn and all come up."""
-    code = "import sys; from gemgate.store.database import open_database; open_database(sys.argv[1])"
+    code = (
+        "import sys; from gemgate.store.database import open_database; open_database(sys.argv[1])"
+    )
     starts = [
         subprocess.Popen([sys.executable, "-c", code, empty_url], stderr=subprocess.PIPE)
         for _ in range(3)

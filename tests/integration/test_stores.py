@@ -30,7 +30,9 @@ NOW = 1_764_400_000.123456
 
 
 def key(key_id: str, project: str = "p", created: float = NOW) -> ApiKeyRecord:
-    return ApiKeyRecord(id=key_id, project=project, name="ci ✓", prefix="sk-abcd", created_at=created)
+    return ApiKeyRecord(
+        id=key_id, project=project, name="ci ✓", prefix="sk-abcd", created_at=created
+    )
 
 
 def test_keys_round_trip_revoke_and_count(database: Engine) -> None:
@@ -47,7 +49,9 @@ def test_keys_round_trip_revoke_and_count(database: Engine) -> None:
 
 def cache(cache_id: str, project: str, created: float, expires: float) -> CachedContent:
     contents = (
-        Content(Role.USER, (TextPart("Ünïcode ✓ document"), InlineDataPart("text/plain", b"\0\xff"))),
+        Content(
+            Role.USER, (TextPart("Ünïcode ✓ document"), InlineDataPart("text/plain", b"\0\xff"))
+        ),
         Content(Role.MODEL, (FunctionCallPart("f", {"x": 1.5}, thought_signature=b"gg1:\x01"),)),
     )
     return CachedContent(
@@ -83,7 +87,9 @@ def test_cached_contents_round_trip_per_project(database: Engine) -> None:
     assert store.get("c1") is None
 
 
-def stored_file(file_id: str, project: str = "p", size: int = 10, created: float = NOW) -> StoredFile:
+def stored_file(
+    file_id: str, project: str = "p", size: int = 10, created: float = NOW
+) -> StoredFile:
     return StoredFile(
         id=file_id,
         project=project,

@@ -21,8 +21,6 @@ from gemgate.core.types import GenerateResponse
 
 log = logging.getLogger("gemgate.store.redis")
 
-PREFIX = "gemgate:responses"
-
 
 class RedisResponseCache:
     def __init__(
@@ -30,7 +28,7 @@ class RedisResponseCache:
         client: Redis,
         ttl_seconds: float,
         max_entries: int,
-        prefix: str = PREFIX,
+        prefix: str = "gemgate:responses",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._redis = client
