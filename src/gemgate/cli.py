@@ -183,4 +183,11 @@ def db_revision(
 
 
 def main() -> None:
-    app()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except OperationalError as error:
+        # The database is down, unreachable or refuses us: say so in one line, not a traceback.
+        typer.echo(f"cannot use the database: {error.orig or error}".strip(), err=True)
+        raise SystemExit(2) from None

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_MODEL_TARGET = "default"
 
@@ -263,6 +265,19 @@ class Settings(BaseSettings):
         default=None,
         description="File holding the thought-signature secret (a mounted Secret, say).",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                make_url(value)
+            except ArgumentError:
+                raise ValueError(
+                    "database_url must be a SQLAlchemy URL such as "
+                    "postgresql+psycopg://user@host:5432/gemgate or sqlite:////path/gemgate.db"
+                ) from None
+        return value
 
     @field_validator("signing_secret")
     @classmethod
