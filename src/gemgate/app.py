@@ -81,7 +81,7 @@ def _pool(settings: Settings) -> PoolOptions:
     return PoolOptions(settings.database_pool_size, settings.database_max_overflow)
 
 
-def _signing_secret(settings: Settings) -> bytes:
+def load_signing_secret(settings: Settings) -> bytes:
     """Replicas share the secret through a setting or a mounted file, or a signature made by
     one would not verify on another; a single process keeps its own under the data dir."""
     if settings.signing_secret is not None:
@@ -180,7 +180,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     database = open_configured_database(settings)
     keys = build_key_service(settings, database)
-    signer = Signer(_signing_secret(settings))
+    signer = Signer(load_signing_secret(settings))
     # One client per process (it pools its connections); it connects on first use.
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     responses = _response_cache(settings, redis)
