@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
 from gemgate.api.caches import caches_router
@@ -26,6 +27,7 @@ from gemgate.api.openai import OPENAI_PREFIX, OpenAIDeps, openai_router
 from gemgate.api.timing import ServerTiming
 from gemgate.api.uploads import uploads_router
 from gemgate.config import EmbeddingModelSettings, LocalModelSettings, Settings
+from gemgate.core.ports import ResponseCache
 from gemgate.engines.embeddings.provider import EmbeddingModelSpec, LocalEmbedders
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
@@ -37,15 +39,16 @@ from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
 from gemgate.services.media import MediaResolver
 from gemgate.services.models import EmbeddingModel, LocalModel, ModelRegistry
-from gemgate.services.response_cache import ResponseCache
 from gemgate.services.signatures import Signer
 from gemgate.services.uploads import UploadService
 from gemgate.store.blobs import DiskBlobStore
 from gemgate.store.caches import SqlCachedContentStore
-from gemgate.store.database import open_database
+from gemgate.store.database import PoolOptions, connect, open_database
 from gemgate.store.files import SqlFileStore
 from gemgate.store.keys import SqlKeyStore
-from gemgate.store.secrets import load_or_create_secret
+from gemgate.store.redis_responses import RedisResponseCache
+from gemgate.store.responses import MemoryResponseCache
+from gemgate.store.secrets import load_or_create_secret, read_secret
 
 GEMINI_PREFIXES = ("", "/gemini")
 GEMINI_VERSIONS = ("/v1", "/v1beta", "/v1alpha", "")
@@ -62,13 +65,41 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _database(settings: Settings) -> Engine:
+def connect_configured_database(settings: Settings) -> Engine:
+    """The configured database as it is (no migration)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_database(settings.database_url)
+    return connect(settings.sql_url, _pool(settings))
+
+
+def open_configured_database(settings: Settings) -> Engine:
+    """The configured database, migrated to the newest revision."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_database(settings.sql_url, _pool(settings))
+
+
+def _pool(settings: Settings) -> PoolOptions:
+    return PoolOptions(settings.database_pool_size, settings.database_max_overflow)
+
+
+def load_signing_secret(settings: Settings) -> bytes:
+    """Replicas share the secret through a setting or a mounted file, or a signature made by
+    one would not verify on another; a single process keeps its own under the data dir."""
+    if settings.signing_secret is not None:
+        return settings.signing_secret.get_secret_value().encode("utf-8")
+    if settings.signing_secret_file is not None:
+        return read_secret(settings.signing_secret_file)
+    return load_or_create_secret(settings.data_dir / "signing.key")
+
+
+def _response_cache(settings: Settings, redis: Redis | None) -> ResponseCache:
+    ttl, size = settings.response_cache_ttl_seconds, settings.response_cache_max_entries
+    if redis is not None:
+        return RedisResponseCache(redis, ttl, size, prefix=f"{settings.redis_key_prefix}:responses")
+    return MemoryResponseCache(ttl, size)
 
 
 def build_key_service(settings: Settings, database: Engine | None = None) -> KeyService:
-    store = SqlKeyStore(database or _database(settings))
+    store = SqlKeyStore(database or open_configured_database(settings))
     open_when_keyless = is_loopback(settings.host) or settings.no_auth
     return KeyService(store, open_when_keyless=open_when_keyless)
 
@@ -147,13 +178,13 @@ def create_app(settings: Settings) -> FastAPI:
         executor,
         cache_dir=settings.data_dir / "models",
     )
-    database = _database(settings)
+    database = open_configured_database(settings)
     keys = build_key_service(settings, database)
-    signer = Signer(load_or_create_secret(settings.data_dir / "signing.key"))
-    responses = ResponseCache(
-        settings.response_cache_ttl_seconds, settings.response_cache_max_entries
-    )
-    file_store, blobs = SqlFileStore(database), DiskBlobStore(settings.data_dir / "files")
+    signer = Signer(load_signing_secret(settings))
+    # One client per process (it pools its connections); it connects on first use.
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    responses = _response_cache(settings, redis)
+    file_store, blobs = SqlFileStore(database), DiskBlobStore(settings.blob_root)
     files = FileService(file_store, blobs)
     limits = FileLimits(
         settings.max_file_bytes, settings.max_project_file_bytes, settings.file_ttl_seconds
@@ -201,6 +232,9 @@ def create_app(settings: Settings) -> FastAPI:
             warm_up.cancel()
         embedders.close()
         await engines.aclose()
+        if redis is not None:
+            await redis.aclose()
+        database.dispose()
         executor.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(

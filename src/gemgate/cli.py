@@ -15,6 +15,10 @@ from gemgate.config import LocalModelSettings, Settings, load_settings
 app = typer.Typer(help="gemgate: a self-hosted Gemini API.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+db_app = typer.Typer(
+    help="The database schema: upgrade, status, new revisions.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="State directory (keys, caches, files).")
@@ -145,5 +149,45 @@ def models(data_dir: DataDir = None, config: ConfigFile = None) -> None:
         typer.echo(f"{info.id}\t{info.version}")
 
 
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Migrate the database to the newest revision (`serve` also does this at start)."""
+    from gemgate.app import open_configured_database
+    from gemgate.store.database import current_revision
+
+    engine = open_configured_database(_settings(config, data_dir=data_dir))
+    typer.echo(f"at revision {current_revision(engine)}")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Show the database's revision and the newest this gemgate knows, without migrating."""
+    from gemgate.app import connect_configured_database
+    from gemgate.store.database import current_revision, head_revision
+
+    engine = connect_configured_database(_settings(config, data_dir=data_dir))
+    typer.echo(f"current: {current_revision(engine)}\nhead:    {head_revision()}")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
+) -> None:
+    """Autogenerate the next revision from the models (in a source checkout; review it)."""
+    import tempfile
+
+    from gemgate.store.database import new_revision
+
+    with tempfile.TemporaryDirectory() as scratch:
+        typer.echo(f"wrote {new_revision(message, Path(scratch))}")
+
+
 def main() -> None:
-    app()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except OperationalError as error:
+        # The database is down, unreachable or refuses us: say so in one line, not a traceback.
+        typer.echo(f"cannot use the database: {error.orig or error}".strip(), err=True)
+        raise SystemExit(2) from None

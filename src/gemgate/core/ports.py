@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Protocol
 from gemgate.core.types import (
     CachedContent,
     FinishReason,
+    GenerateResponse,
     LogprobStep,
     StoredFile,
     UploadSession,
@@ -190,6 +191,22 @@ class CachedContentStore(Protocol):
     def delete(self, cache_id: str) -> bool: ...
 
     def delete_expired(self, now: float) -> Sequence[str]: ...
+
+
+class ResponseCache(Protocol):
+    """Stored answers to reproducible requests, under keys the generation service derives.
+
+    Entries are held per project, live `ttl` and are bounded in number; in process
+    (store/responses.py) or in Redis, shared by replicas (store/redis_responses.py). A cache
+    that cannot answer misses: it never fails a request.
+    """
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def get(self, project: str, key: str) -> GenerateResponse | None: ...
+
+    async def put(self, project: str, key: str, response: GenerateResponse) -> None: ...
 
 
 class FileStore(Protocol):

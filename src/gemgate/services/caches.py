@@ -23,6 +23,9 @@ from gemgate.services.models import ModelRegistry, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
 from gemgate.services.tools import plan_tools, tool_prompt
 
+# The store's column width (PostgreSQL refuses longer text; SQLite would keep it).
+DISPLAY_NAME_CHARS = 256
+
 DEFAULT_TTL_SECONDS = 3600.0
 CACHE_PREFIX = "cachedContents/"
 
@@ -63,6 +66,10 @@ class CacheService:
         model = self._registry.resolve(draft.model)
         if not draft.contents:
             raise InvalidArgument("contents is required to create a cache.", field="contents")
+        if len(draft.display_name) > DISPLAY_NAME_CHARS:
+            raise InvalidArgument(
+                f"displayName is longer than {DISPLAY_NAME_CHARS} characters.", field="displayName"
+            )
         if self._media is not None and needs_resolution(draft.contents, draft.system_instruction):
             # A cache holds what the model reads: documents become text now, so the cache
             # keeps working if the file is deleted or expires later.

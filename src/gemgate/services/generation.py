@@ -12,7 +12,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 from gemgate.core.errors import InvalidArgument, NotFound
-from gemgate.core.ports import EngineEvent, EngineProvider, OutputConstraint, SamplingParams
+from gemgate.core.ports import (
+    EngineEvent,
+    EngineProvider,
+    OutputConstraint,
+    ResponseCache,
+    SamplingParams,
+)
 from gemgate.core.types import (
     Candidate,
     Content,
@@ -33,7 +39,7 @@ from gemgate.services.merging import CandidateMerger, Source
 from gemgate.services.models import ModelRegistry, ResolvedModel, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
 from gemgate.services.reasoning import scaffold_for, think_then_answer
-from gemgate.services.response_cache import ResponseCache, reproducible, request_key
+from gemgate.services.response_cache import reproducible, request_key
 from gemgate.services.shaping import CallShaper, Shaper, TextShaper
 from gemgate.services.signatures import Signer
 from gemgate.services.structured import JSON_MIME, response_constraint
@@ -131,7 +137,7 @@ class GenerationService:
         key = None
         if self._responses is not None and self._responses.enabled and reproducible(request):
             key = request_key(project, strip_resource_prefix(request.model), request)
-            if (hit := self._responses.get(key)) is not None:
+            if (hit := await self._responses.get(project, key)) is not None:
                 yield _replay(hit)
                 return
         plan = await self._plan(request)
@@ -155,7 +161,8 @@ class GenerationService:
             chunks.append(chunk)
             yield chunk
         if key is not None and self._responses is not None:
-            self._responses.put(key, self._aggregate(chunks, request.config.response_logprobs))
+            response = self._aggregate(chunks, request.config.response_logprobs)
+            await self._responses.put(project, key, response)
 
     async def _plan(self, request: GenerateRequest) -> _Plan:
         resolved = self._registry.resolve(request.model)
