@@ -17,6 +17,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from gemgate.api.admin import ADMIN_PREFIX, admin_router
 from gemgate.api.caches import caches_router
 from gemgate.api.errors import install_error_handlers
 from gemgate.api.files import files_router
@@ -26,26 +27,34 @@ from gemgate.api.openai import OPENAI_PREFIX, OpenAIDeps, openai_router
 from gemgate.api.timing import ServerTiming
 from gemgate.api.uploads import uploads_router
 from gemgate.config import EmbeddingModelSettings, LocalModelSettings, Settings
+from gemgate.core.ports import Counters
 from gemgate.engines.embeddings.provider import EmbeddingModelSpec, LocalEmbedders
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
 from gemgate.jobs.sweeper import sweep_forever
+from gemgate.services.accounting import Accountant
 from gemgate.services.caches import CacheService
 from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.files import FileLimits, FileService
 from gemgate.services.generation import GenerationService
-from gemgate.services.keys import KeyService
+from gemgate.services.keys import KeyService, hash_secret
 from gemgate.services.media import MediaResolver
 from gemgate.services.models import EmbeddingModel, LocalModel, ModelRegistry
+from gemgate.services.pricing import Price, Pricing
+from gemgate.services.quotas import QuotaService
 from gemgate.services.response_cache import ResponseCache
 from gemgate.services.signatures import Signer
 from gemgate.services.uploads import UploadService
+from gemgate.services.usage import UsageLedger
 from gemgate.store.blobs import DiskBlobStore
 from gemgate.store.caches import SqlCachedContentStore
+from gemgate.store.counters import MemoryCounters
 from gemgate.store.database import open_database
 from gemgate.store.files import SqlFileStore
 from gemgate.store.keys import SqlKeyStore
+from gemgate.store.redis_counters import RedisCounters
 from gemgate.store.secrets import load_or_create_secret
+from gemgate.store.usage import SqlUsageStore
 
 GEMINI_PREFIXES = ("", "/gemini")
 GEMINI_VERSIONS = ("/v1", "/v1beta", "/v1alpha", "")
@@ -64,7 +73,29 @@ def is_loopback(host: str) -> bool:
 
 def _database(settings: Settings) -> Engine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_database(settings.database_url)
+    return open_database(settings.database_address())
+
+
+def build_usage_store(settings: Settings, database: Engine | None = None) -> SqlUsageStore:
+    return SqlUsageStore(database or _database(settings))
+
+
+def _counters(settings: Settings) -> Counters:
+    if settings.redis_url:
+        return RedisCounters(settings.redis_url, settings.redis_prefix)
+    return MemoryCounters()
+
+
+def _accountant(settings: Settings, database: Engine) -> tuple[Accountant, Counters]:
+    store = build_usage_store(settings, database)
+    ledger = UsageLedger(store, settings.ledger_flush_ms / 1000, settings.ledger_batch_rows)
+    counters = _counters(settings)
+    prices = {
+        model: Price(p.input_per_million, p.output_per_million, p.cached_input_fraction)
+        for model, p in settings.prices.items()
+    }
+    pricing = Pricing(prices, settings.cached_input_fraction)
+    return Accountant(QuotaService(counters, store), ledger, pricing), counters
 
 
 def build_key_service(settings: Settings, database: Engine | None = None) -> KeyService:
@@ -182,9 +213,11 @@ def create_app(settings: Settings) -> FastAPI:
         max_batch=settings.embedding_max_batch,
     )
     embeddings = EmbeddingService(registry, embedders)
+    accountant, counters = _accountant(settings, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        accountant.ledger.start()
         for model_id in dict.fromkeys([settings.default_model, *settings.preload]):
             await engines.engine(model_id)
         sweeper = asyncio.create_task(sweep_forever(caches.sweep, settings.cache_sweep_seconds))
@@ -202,6 +235,8 @@ def create_app(settings: Settings) -> FastAPI:
         embedders.close()
         await engines.aclose()
         executor.shutdown(wait=False, cancel_futures=True)
+        await accountant.ledger.aclose()  # every metered request's row is written
+        await counters.aclose()
 
     app = FastAPI(
         title="gemgate", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
@@ -219,6 +254,7 @@ def create_app(settings: Settings) -> FastAPI:
         generation,
         keys,
         settings.max_request_bytes,
+        accountant,
         created=int(time.time()),
         embeddings=embeddings,
     )
@@ -226,11 +262,23 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(openai_router(openai_deps, shared_root=True), prefix="/v1")
     app.include_router(openai_router(openai_deps), prefix=OPENAI_PREFIX)
     router = gemini_router(
-        GeminiDeps(registry, generation, keys, settings.max_request_bytes, embeddings=embeddings)
+        GeminiDeps(
+            registry,
+            generation,
+            keys,
+            settings.max_request_bytes,
+            accountant,
+            embeddings=embeddings,
+        )
     )
     cache_routes = caches_router(caches, keys, settings.max_request_bytes)
     file_routes = files_router(files, keys)
     upload_routes = uploads_router(uploads, keys, settings.max_request_bytes)
+    if settings.admin_key:
+        app.include_router(
+            admin_router(keys, accountant.ledger, hash_secret(settings.admin_key)),
+            prefix=ADMIN_PREFIX,
+        )
     for prefix in GEMINI_PREFIXES:
         for version in GEMINI_VERSIONS:
             app.include_router(router, prefix=prefix + version)

@@ -5,10 +5,16 @@ from __future__ import annotations
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from gemgate.store import caches, files, keys
+from gemgate.store import caches, files, keys, usage
 from gemgate.store.base import Base
 
-_TABLES = (keys.ApiKeyRow, caches.CachedContentRow, files.FileRow, files.UploadRow)
+_TABLES = (
+    keys.ApiKeyRow,
+    caches.CachedContentRow,
+    files.FileRow,
+    files.UploadRow,
+    usage.UsageRow,
+)
 
 
 def open_database(url: str) -> Engine:
