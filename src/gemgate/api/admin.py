@@ -101,7 +101,7 @@ def admin_router(keys: KeyService, ledger: UsageLedger, admin_hash: str) -> APIR
 
     def guard(request: Request) -> None:
         if not hmac.compare_digest(hash_secret(_presented(request)), admin_hash):
-            raise Unauthenticated("A valid admin key is required.", field="key")
+            raise Unauthenticated("A valid admin key is required.")
 
     def found(key_id: str) -> ApiKeyRecord:
         record = keys.get(key_id)

@@ -18,7 +18,7 @@ from gemgate.api.embeddings import GeminiEmbeddingHandlers
 from gemgate.api.framing import json_array_stream, sse_stream
 from gemgate.api.paging import page
 from gemgate.core.errors import InvalidArgument, NotFound
-from gemgate.core.types import StreamChunk, Usage
+from gemgate.core.types import GenerateRequest, StreamChunk, Usage
 from gemgate.dialects.gemini import decode, encode
 from gemgate.dialects.gemini import schemas as wire
 from gemgate.services.accounting import Accountant, Meter
@@ -90,18 +90,22 @@ class _Handlers:
     def __init__(self, deps: GeminiDeps) -> None:
         self._deps = deps
 
-    async def _request(self, request: Request, model: str) -> Any:
+    async def _request(self, request: Request, model: str, meter: Meter) -> GenerateRequest:
         body = await read_model(request, wire.GenerateContentRequest, self._deps.max_request_bytes)
-        return decode.decode_generate_request(model, body)
+        core_request = decode.decode_generate_request(model, body)
+        await meter.reserve(
+            lambda: self._deps.generation.prompt_tokens(core_request, meter.project)
+        )
+        return core_request
 
     async def generate(self, request: Request, model: str, meter: Meter) -> Response:
-        core_request = await self._request(request, model)
+        core_request = await self._request(request, model, meter)
         response = await self._deps.generation.generate(core_request, meter.project)
         await meter.done(response.usage, response.model_version)
         return JSONResponse(encode.encode_response(response))
 
     async def stream(self, request: Request, model: str, meter: Meter) -> Response:
-        core_request = await self._request(request, model)
+        core_request = await self._request(request, model, meter)
         chunks = meter.watch(self._deps.generation.stream(core_request, meter.project))
         # Failures before the first chunk (unknown model, context overflow) are plain HTTP
         # errors; only later ones travel in-band.

@@ -135,6 +135,8 @@ class _Handlers:
         meter = await self._deps.accountant.admit(principal, "chat.completions", body.model)
         try:
             core_request = decode.decode_chat_request(body)
+            generation = self._deps.generation
+            await meter.reserve(lambda: generation.prompt_tokens(core_request, principal.project))
             if body.stream:
                 include_usage = bool(body.stream_options and body.stream_options.include_usage)
                 return await self._stream(core_request, include_usage, meter)

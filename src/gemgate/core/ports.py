@@ -198,10 +198,11 @@ class KeyStore(Protocol):
 class Counters(Protocol):
     """Named numeric counters that expire; shared by every replica when backed by Redis."""
 
-    async def hit(self, name: str, limit: int, ttl: float) -> int:
-        """Add 1 unless the counter is already at `limit`; the count after (limit+1: refused).
+    async def take(self, name: str, amount: float, limit: float, ttl: float) -> float | None:
+        """Add `amount` if the counter is below `limit`: the value after, or None (refused).
 
-        Atomic: with N concurrent callers exactly `limit` are admitted per counter life.
+        Atomic: N concurrent takes of 1 with limit L admit exactly L per counter life. A
+        counter is created at 0 and expires `ttl` seconds after it was created.
         """
 
     async def add(self, name: str, amount: float, ttl: float | None) -> float:

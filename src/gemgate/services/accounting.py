@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from gemgate.core.errors import GemgateError
 from gemgate.core.ports import UsageRecord
@@ -18,7 +18,7 @@ from gemgate.core.types import StreamChunk, Usage
 from gemgate.services.keys import Principal
 from gemgate.services.models import strip_resource_prefix
 from gemgate.services.pricing import Pricing
-from gemgate.services.quotas import QuotaService
+from gemgate.services.quotas import QuotaService, counts_tokens
 from gemgate.services.usage import UsageLedger
 
 CANCELLED = "CANCELLED"
@@ -35,10 +35,20 @@ class Meter:
         self._started = time.monotonic()
         self._first: float | None = None
         self._ended = False
+        self._reserved = 0
 
     @property
     def project(self) -> str:
         return self.principal.project
+
+    async def reserve(self, prompt_tokens: Callable[[], Awaitable[int]]) -> None:
+        """Count a generation's prompt against the key's token limits before it runs.
+
+        `prompt_tokens` is called only for keys with token limits (it renders and tokenizes).
+        """
+        if counts_tokens(self.principal):
+            tokens = await prompt_tokens()
+            self._reserved = await self._accountant.quotas.reserve(self.principal, tokens)
 
     def first_chunk(self) -> None:
         if self._first is None:
@@ -49,7 +59,8 @@ class Meter:
             return
         cost = self._accountant.pricing.cost(self.model, model_served, usage)
         self._end(usage, model_served, deployment, cost, "OK", "")
-        await self._accountant.quotas.settle(self.principal, usage.total_tokens, cost)
+        used = usage.total_tokens - self._reserved
+        await self._accountant.quotas.settle(self.principal, used, cost)
 
     def failed(self, error: BaseException) -> None:
         if self._ended:

@@ -1,11 +1,14 @@
 """Per-key limits: admission before a request runs, settlement after it used tokens and money.
 
-- RPM: a fixed one-minute window (wall-clock minute, so replicas agree) counted by an atomic
-  `hit`; exactly `rpm` requests are admitted per window whatever the concurrency.
-- TPM and daily tokens: admission refuses once the tokens already settled in the window reach
-  the limit; settlement adds each response's real total. A request in flight is not reserved,
-  so concurrent requests may overshoot by what they use (as Google's own TPM does).
-- Budget: lifetime USD spend; admission refuses once spend >= budget.
+- RPM: a fixed one-minute window (the wall-clock minute, so replicas agree) counted by an
+  atomic `take`; exactly `rpm` requests are admitted per window whatever the concurrency.
+- TPM and daily tokens: a request is admitted while the window's count is below the limit;
+  a generation then reserves its prompt tokens atomically (refused if the count reached the
+  limit meanwhile), and settlement adds the rest of what it really used. So N concurrent
+  requests of P prompt tokens each are admitted exactly while the reserved total is below the
+  limit; output tokens can overshoot the limit by what admitted requests generate.
+- Budget: lifetime USD spend; admission refuses once spend >= budget (requests in flight
+  finish, so spend may pass the budget by what they cost).
 The daily and budget counters are seeded from the ledger when missing (after a restart of an
 in-process counter store, or a flushed Redis), so a restart does not forget what was spent.
 """
@@ -13,6 +16,7 @@ in-process counter store, or a flushed Redis), so a restart does not forget what
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 from gemgate.core.errors import PermissionDenied, QuotaExceeded
@@ -26,6 +30,14 @@ _SLACK = 5.0  # counters outlive their window a little, so a clock step never re
 
 def allowed(limits: KeyLimits, model: str) -> bool:
     return not limits.models or model in limits.models
+
+
+def counts_tokens(principal: Principal) -> bool:
+    """Whether requests of this key must reserve their prompt tokens."""
+    limits = principal.limits
+    return principal.key_id is not None and (
+        limits.tpm is not None or limits.daily_tokens is not None
+    )
 
 
 class QuotaService:
@@ -48,26 +60,49 @@ class QuotaService:
         if limits.budget_usd is not None:
             await self._check_budget(key, limits.budget_usd)
         if limits.daily_tokens is not None:
-            await self._check_daily(key, limits.daily_tokens, now)
+            used = await self._daily_used(key, now)
+            if used >= limits.daily_tokens:
+                raise _tokens_per_day(limits.daily_tokens, now)
         if limits.tpm is not None:
-            used = await self._counters.get(_window_name("tpm", key, now, MINUTE)) or 0.0
+            used = await self._counters.get(_window("tpm", key, now, MINUTE)) or 0.0
             if used >= limits.tpm:
-                raise _exceeded("tokens per minute", "TokensPerMinutePerKey", limits.tpm, now)
+                raise _tokens_per_minute(limits.tpm, now)
         if limits.rpm is not None:
-            name = _window_name("rpm", key, now, MINUTE)
-            if await self._counters.hit(name, limits.rpm, MINUTE + _SLACK) > limits.rpm:
+            name = _window("rpm", key, now, MINUTE)
+            if await self._counters.take(name, 1, limits.rpm, MINUTE + _SLACK) is None:
                 raise _exceeded("requests per minute", "RequestsPerMinutePerKey", limits.rpm, now)
 
+    async def reserve(self, principal: Principal, tokens: int) -> int:
+        """Count a request's prompt tokens before it runs; QuotaExceeded if no room is left."""
+        limits, key = principal.limits, principal.key_id
+        if key is None or not counts_tokens(principal):
+            return 0
+        now = time.time()
+        taken: list[tuple[str, float]] = []
+        if limits.tpm is not None:
+            name = _window("tpm", key, now, MINUTE)
+            if await self._counters.take(name, tokens, limits.tpm, MINUTE + _SLACK) is None:
+                raise _tokens_per_minute(limits.tpm, now)
+            taken.append((name, MINUTE + _SLACK))
+        if limits.daily_tokens is not None:
+            await self._daily_used(key, now)  # seeded from the ledger first
+            name = _window("day", key, now, DAY)
+            if await self._counters.take(name, tokens, limits.daily_tokens, DAY + _SLACK) is None:
+                for undo, ttl in taken:
+                    await self._counters.add(undo, -tokens, ttl)
+                raise _tokens_per_day(limits.daily_tokens, now)
+        return tokens
+
     async def settle(self, principal: Principal, tokens: int, cost_usd: float) -> None:
+        """Add what a request used beyond its reservation, and what it cost."""
         limits, key = principal.limits, principal.key_id
         if key is None:
             return
         now = time.time()
         if limits.tpm is not None and tokens:
-            name = _window_name("tpm", key, now, MINUTE)
-            await self._counters.add(name, tokens, MINUTE + _SLACK)
+            await self._counters.add(_window("tpm", key, now, MINUTE), tokens, MINUTE + _SLACK)
         if limits.daily_tokens is not None and tokens:
-            await self._counters.add(_window_name("day", key, now, DAY), tokens, DAY + _SLACK)
+            await self._counters.add(_window("day", key, now, DAY), tokens, DAY + _SLACK)
         if limits.budget_usd is not None and cost_usd:
             await self._counters.add(f"spend:{key}", cost_usd, None)
 
@@ -87,30 +122,35 @@ class QuotaService:
                 retry_after=None,
             )
 
-    async def _check_daily(self, key: str, limit: int, now: float) -> None:
-        name = _window_name("day", key, now, DAY)
+    async def _daily_used(self, key: str, now: float) -> float:
+        name = _window("day", key, now, DAY)
         counted = await self._counters.get(name)
-        if counted is None:
-            start = now - now % DAY
-            tokens, _ = await asyncio.to_thread(self._ledger.spent, key, start)
-            await self._counters.seed(name, tokens, start + DAY + _SLACK - now)
-            used = float(tokens)
-        else:
-            used = counted
-        if used >= limit:
-            raise _exceeded("tokens per day", "TokensPerDayPerKey", limit, now, DAY)
+        if counted is not None:
+            return counted
+        start = now - now % DAY
+        tokens, _ = await asyncio.to_thread(self._ledger.spent, key, start)
+        await self._counters.seed(name, tokens, start + DAY + _SLACK - now)
+        return await self._counters.get(name) or 0.0
 
 
-def _window_name(kind: str, key: str, now: float, length: float) -> str:
+def _window(kind: str, key: str, now: float, length: float) -> str:
     return f"{kind}:{key}:{int(now // length)}"
+
+
+def _tokens_per_minute(limit: int, now: float) -> QuotaExceeded:
+    return _exceeded("tokens per minute", "TokensPerMinutePerKey", limit, now)
+
+
+def _tokens_per_day(limit: int, now: float) -> QuotaExceeded:
+    return _exceeded("tokens per day", "TokensPerDayPerKey", limit, now, DAY)
 
 
 def _exceeded(
     what: str, quota_id: str, limit: float, now: float, length: float = MINUTE
 ) -> QuotaExceeded:
-    retry = length - now % length
+    retry = max(1, math.ceil(length - now % length))
     return QuotaExceeded(
-        f"Quota exceeded for {what} ({limit:g}) of this API key. Retry in {retry:.0f}s.",
+        f"Quota exceeded for {what} ({limit:g}) of this API key. Retry in {retry}s.",
         quota_id=quota_id,
         limit=limit,
         retry_after=retry,

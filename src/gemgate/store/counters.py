@@ -1,7 +1,7 @@
 """Quota counters in this process's memory: the default when no Redis is configured.
 
 Every method runs to completion without awaiting, so on one event loop each is atomic: N
-concurrent `hit`s on one counter admit exactly `limit`. Expired counters are dropped lazily.
+concurrent `take`s of 1 on one counter admit exactly `limit`. Expired counters are dropped lazily.
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ class MemoryCounters:
             return entry[1]  # a counter keeps the life it was created with
         return None if ttl is None else now + ttl
 
-    async def hit(self, name: str, limit: int, ttl: float) -> int:
+    async def take(self, name: str, amount: float, limit: float, ttl: float) -> float | None:
         now = time.monotonic()
-        current = int(self._live(name, now) or 0)
+        current = self._live(name, now) or 0.0
         if current >= limit:
-            return current + 1
-        self._set(name, current + 1, self._expiry(name, ttl, now))
-        return current + 1
+            return None
+        self._set(name, current + amount, self._expiry(name, ttl, now))
+        return current + amount
 
     async def add(self, name: str, amount: float, ttl: float | None) -> float:
         now = time.monotonic()

@@ -1,6 +1,6 @@
 """Quota counters in Redis, shared by every gemgate replica that points at the same server.
 
-Each operation is one Lua script or one atomic command, so concurrent `hit`s from any number
+Each operation is one Lua script or one atomic command, so concurrent `take`s from any number
 of processes admit exactly `limit` per counter life.
 """
 
@@ -11,12 +11,13 @@ from typing import Any
 from redis.asyncio import Redis
 
 # Refuse without counting once at the limit, so a burst of refusals does not grow the count.
-_HIT = """
+_TAKE = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current >= tonumber(ARGV[1]) then return current + 1 end
-current = redis.call('INCR', KEYS[1])
-if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return current
+if current >= tonumber(ARGV[2]) then return false end
+local created = redis.call('EXISTS', KEYS[1]) == 0
+local value = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
+if created then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return value
 """
 _ADD = """
 local value = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
@@ -37,11 +38,14 @@ class RedisCounters:
     def __init__(self, url: str, prefix: str) -> None:
         self._redis: Redis = Redis.from_url(url)
         self._prefix = prefix
-        self._hit: Any = self._redis.register_script(_HIT)
+        self._take: Any = self._redis.register_script(_TAKE)
         self._add: Any = self._redis.register_script(_ADD)
 
-    async def hit(self, name: str, limit: int, ttl: float) -> int:
-        return int(await self._hit(keys=[self._prefix + name], args=[limit, _ms(ttl)]))
+    async def take(self, name: str, amount: float, limit: float, ttl: float) -> float | None:
+        value = await self._take(
+            keys=[self._prefix + name], args=[repr(amount), repr(limit), _ms(ttl)]
+        )
+        return None if value is None else float(value)
 
     async def add(self, name: str, amount: float, ttl: float | None) -> float:
         return float(await self._add(keys=[self._prefix + name], args=[repr(amount), _ms(ttl)]))
