@@ -6,6 +6,7 @@ API, so their counters never meet.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -182,3 +183,37 @@ def _cost(usage: types.GenerateContentResponseUsageMetadata) -> float:
     return (
         (prompt - cached) * INPUT_PRICE + cached * INPUT_PRICE * 0.25 + output * OUTPUT_PRICE
     ) / 1e6
+
+
+def test_the_admin_api_wants_its_key_and_names_bad_fields(server: RunningServer) -> None:
+    keys_url = f"{server.url}/admin/v1/keys"
+    assert httpx.get(keys_url).status_code == 401
+    assert httpx.get(keys_url, headers={"x-admin-key": "wrong"}).status_code == 401
+    admin = {"x-admin-key": ADMIN_KEY}
+    bad = httpx.post(keys_url, headers=admin, json={"project": "p", "rpm": 0})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"][0]["fieldViolations"][0]["field"] == "rpm"
+    missing = httpx.get(f"{keys_url}/no-such-key", headers=admin)
+    assert missing.status_code == 404
+
+
+def test_the_cli_creates_lists_and_rotates_keys_with_limits(server: RunningServer) -> None:
+    created = server.cli(
+        "keys", "create", "--project", "cli", "--rpm", "2", "--tpm", "500",
+        "--daily-tokens", "9000", "--budget", "1.5", "--models", f"{MODEL},gemini-2.5-pro",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    fields = dict(line.split(":", 1) for line in created.stdout.splitlines())
+    key_id, old = fields["id"].strip(), fields["key"].strip()
+    listed = {k["id"]: k for k in json.loads(server.cli("keys", "list", "--json").stdout)}
+    assert listed[key_id]["rpm"] == 2 and listed[key_id]["daily_tokens"] == 9000
+    assert listed[key_id]["budget_usd"] == 1.5
+    assert listed[key_id]["models"] == [MODEL, "gemini-2.5-pro"]
+    rotated = server.cli("keys", "rotate", key_id)
+    assert rotated.returncode == 0, rotated.stderr
+    new = dict(line.split(":", 1) for line in rotated.stdout.splitlines())["key"].strip()
+    old_reply = httpx.post(server.url + COUNT_URL, headers={"x-goog-api-key": old}, json=COUNT_BODY)
+    assert old_reply.status_code == 400
+    new_reply = httpx.post(server.url + COUNT_URL, headers={"x-goog-api-key": new}, json=COUNT_BODY)
+    assert new_reply.status_code == 200
+    assert server.cli("keys", "rotate", "no-such-id").returncode == 1
