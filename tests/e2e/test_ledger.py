@@ -174,3 +174,14 @@ def test_rows_are_not_lost_on_a_clean_shutdown_and_the_report_shows_them(
     assert totals["group"] == MODEL and totals["requests"] == 3
     table = running.cli("usage", "--by", "day")
     assert table.returncode == 0 and "requests" in table.stdout
+
+
+def test_embeddings_are_metered_with_their_tokens(server: RunningServer) -> None:
+    key_id, key = make_key(server.url)
+    sdk = client(server.url, key)
+    result = sdk.models.embed_content(model="gemini-embedding-001", contents=["one", "two"])
+    assert result.embeddings and len(result.embeddings) == 2
+    (row,) = ledger_rows(server, key_id, 1, timeout=60)
+    assert (row.method, row.model_asked) == ("batchEmbedContents", "gemini-embedding-001")
+    assert row.model_served == "all-minilm-l6-v2" and row.status == "OK"
+    assert row.prompt_tokens == 6  # [CLS] one [SEP] + [CLS] two [SEP]

@@ -8,6 +8,7 @@ admit the API exists (a 403 would invite guessing at a key that cannot work).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from typing import Annotated, Any
@@ -83,8 +84,8 @@ def _presented(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def _report_args(request: Request) -> tuple[str, float]:
-    by = request.query_params.get("by", "key")
+def _report_args(request: Request, default: str) -> tuple[str, float]:
+    by = request.query_params.get("by", default)
     if by not in _GROUPS:
         raise InvalidArgument(f"by must be one of {', '.join(_GROUPS)}, not '{by}'.", field="by")
     raw = request.query_params.get("since", "0")
@@ -98,66 +99,73 @@ def _report_args(request: Request) -> tuple[str, float]:
 
 def admin_router(keys: KeyService, ledger: UsageLedger, admin_hash: str) -> APIRouter:
     router = APIRouter()
+    handlers = _Handlers(keys, ledger, admin_hash)
+    router.add_api_route("/keys", handlers.list_keys, methods=["GET"])
+    router.add_api_route("/keys", handlers.create_key, methods=["POST"])
+    router.add_api_route("/keys/{key_id}", handlers.get_key, methods=["GET"])
+    router.add_api_route("/keys/{key_id}:revoke", handlers.revoke_key, methods=["POST"])
+    router.add_api_route("/keys/{key_id}:rotate", handlers.rotate_key, methods=["POST"])
+    router.add_api_route("/keys/{key_id}/usage", handlers.key_usage, methods=["GET"])
+    router.add_api_route("/usage", handlers.usage, methods=["GET"])
+    return router
 
-    def guard(request: Request) -> None:
-        if not hmac.compare_digest(hash_secret(_presented(request)), admin_hash):
+
+class _Handlers:
+    def __init__(self, keys: KeyService, ledger: UsageLedger, admin_hash: str) -> None:
+        self._keys = keys
+        self._ledger = ledger
+        self._admin_hash = admin_hash
+
+    def _guard(self, request: Request) -> None:
+        if not hmac.compare_digest(hash_secret(_presented(request)), self._admin_hash):
             raise Unauthenticated("A valid admin key is required.")
 
-    def found(key_id: str) -> ApiKeyRecord:
-        record = keys.get(key_id)
+    def _found(self, key_id: str) -> ApiKeyRecord:
+        record = self._keys.get(key_id)
         if record is None:
             raise NotFound(f"No key with id '{key_id}'.", field="id")
         return record
 
-    @router.get("/keys")
-    async def list_keys(request: Request) -> JSONResponse:
-        guard(request)
-        return JSONResponse({"keys": [encode_key(r) for r in keys.list()]})
+    async def list_keys(self, request: Request) -> JSONResponse:
+        self._guard(request)
+        return JSONResponse({"keys": [encode_key(r) for r in self._keys.list()]})
 
-    @router.post("/keys")
-    async def create_key(request: Request) -> JSONResponse:
-        guard(request)
+    async def create_key(self, request: Request) -> JSONResponse:
+        self._guard(request)
         body = await read_model(request, CreateKeyRequest, _MAX_BODY)
         limits = KeyLimits(body.rpm, body.tpm, body.dailyTokens, body.budgetUsd, tuple(body.models))
-        record, secret = keys.create(body.project, body.name, limits)
+        record, secret = self._keys.create(body.project, body.name, limits)
         return JSONResponse({"key": encode_key(record), "secret": secret})
 
-    @router.get("/keys/{key_id}")
-    async def get_key(request: Request, key_id: str) -> JSONResponse:
-        guard(request)
-        return JSONResponse(encode_key(found(key_id)))
+    async def get_key(self, request: Request, key_id: str) -> JSONResponse:
+        self._guard(request)
+        return JSONResponse(encode_key(self._found(key_id)))
 
-    @router.post("/keys/{key_id}:revoke")
-    async def revoke_key(request: Request, key_id: str) -> JSONResponse:
-        guard(request)
-        found(key_id)
-        keys.revoke(key_id)  # revoking a revoked key changes nothing and is not an error
-        return JSONResponse(encode_key(found(key_id)))
+    async def revoke_key(self, request: Request, key_id: str) -> JSONResponse:
+        self._guard(request)
+        self._found(key_id)
+        self._keys.revoke(key_id)  # revoking a revoked key changes nothing and is not an error
+        return JSONResponse(encode_key(self._found(key_id)))
 
-    @router.post("/keys/{key_id}:rotate")
-    async def rotate_key(request: Request, key_id: str) -> JSONResponse:
-        guard(request)
-        found(key_id)
-        rotated = keys.rotate(key_id)
+    async def rotate_key(self, request: Request, key_id: str) -> JSONResponse:
+        self._guard(request)
+        self._found(key_id)
+        rotated = self._keys.rotate(key_id)
         if rotated is None:
             raise InvalidArgument(f"Key '{key_id}' is revoked; it cannot be rotated.", field="id")
         record, secret = rotated
         return JSONResponse({"key": encode_key(record), "secret": secret})
 
-    @router.get("/usage")
-    async def usage(request: Request) -> JSONResponse:
-        guard(request)
-        by, since = _report_args(request)
+    async def usage(self, request: Request) -> JSONResponse:
+        self._guard(request)
+        by, since = _report_args(request, "key")
         key_id = request.query_params.get("keyId")
-        rows = ledger.summary(by, since, key_id)
+        rows = await asyncio.to_thread(self._ledger.summary, by, since, key_id)
         return JSONResponse({"by": by, "usage": [encode_totals(t) for t in rows]})
 
-    @router.get("/keys/{key_id}/usage")
-    async def key_usage(request: Request, key_id: str) -> JSONResponse:
-        guard(request)
-        found(key_id)
-        by, since = _report_args(request)
-        rows = ledger.summary("model" if by == "key" else by, since, key_id)
-        return JSONResponse({"usage": [encode_totals(t) for t in rows]})
-
-    return router
+    async def key_usage(self, request: Request, key_id: str) -> JSONResponse:
+        self._guard(request)
+        self._found(key_id)
+        by, since = _report_args(request, "model")
+        rows = await asyncio.to_thread(self._ledger.summary, by, since, key_id)
+        return JSONResponse({"by": by, "usage": [encode_totals(t) for t in rows]})
