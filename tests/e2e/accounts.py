@@ -4,21 +4,50 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from google import genai
 from google.genai import errors, types
 
 from gemgate.core.ports import UsageRecord
 from gemgate.store.database import open_database
 from gemgate.store.usage import SqlUsageStore
-from tests.serving import RunningServer
+from tests.serving import RunningServer, gemgate_server
 
 ADMIN_KEY = "admin-secret-for-tests"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 MODEL = "gemini-2.5-flash"
+INPUT_PRICE, OUTPUT_PRICE = 1000.0, 2000.0  # USD per 1M: a few requests spend a small budget
+CONFIG = f"""
+[prices."{MODEL}"]
+input_per_million = {INPUT_PRICE}
+output_per_million = {OUTPUT_PRICE}
+"""
+ENV = {
+    "GEMGATE_N_PARALLEL": "1",
+    "GEMGATE_ADMIN_KEY": ADMIN_KEY,
+    "GEMGATE_EMBEDDING_WARMUP": "false",
+}
+
+
+def priced_server(data_dir: Path, **env: str) -> Any:
+    """A server with an admin key and MODEL priced at INPUT_PRICE/OUTPUT_PRICE."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "gemgate.toml"
+    config.write_text(CONFIG)
+    return gemgate_server(data_dir, env={**ENV, **env}, extra_args=["--config", str(config)])
+
+
+@pytest.fixture(scope="session")
+def accounting_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One server for the quota and ledger tests; each test makes its own keys."""
+    data_dir = tmp_path_factory.mktemp("gemgate-accounting")
+    with priced_server(data_dir, GEMGATE_LEDGER_FLUSH_MS="50") as running:
+        yield running
 
 
 def make_key(url: str, **limits: Any) -> tuple[str, str]:

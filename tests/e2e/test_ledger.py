@@ -8,9 +8,7 @@ every row reaches the database on a clean shutdown.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import openai
@@ -18,36 +16,25 @@ import pytest
 from google.genai import types
 
 from gemgate.core.ports import UsageRecord
-from tests.e2e.accounts import ADMIN_KEY, MODEL, client, ledger_rows, make_key
-from tests.serving import RunningServer, gemgate_server
+from tests.e2e.accounts import (
+    INPUT_PRICE,
+    MODEL,
+    OUTPUT_PRICE,
+    client,
+    ledger_rows,
+    make_key,
+    priced_server,
+)
+from tests.serving import RunningServer
 
 pytestmark = pytest.mark.e2e
 
-INPUT_PRICE, OUTPUT_PRICE = 0.30, 2.50
-CONFIG = f"""
-[prices."{MODEL}"]
-input_per_million = {INPUT_PRICE}
-output_per_million = {OUTPUT_PRICE}
-"""
-ENV = {
-    "GEMGATE_N_PARALLEL": "1",
-    "GEMGATE_ADMIN_KEY": ADMIN_KEY,
-    "GEMGATE_EMBEDDING_WARMUP": "false",
-}
 DOCUMENT = " ".join(f"Entry {i}: the keeper counted {i * 3} gulls." for i in range(30))
 
 
-def serve(data_dir: Path, **env: str) -> Any:
-    config = data_dir / "gemgate.toml"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config.write_text(CONFIG)
-    return gemgate_server(data_dir, env={**ENV, **env}, extra_args=["--config", str(config)])
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve(tmp_path_factory.mktemp("gemgate-ledger"), GEMGATE_LEDGER_FLUSH_MS="50") as running:
-        yield running
+def server(accounting_server: RunningServer) -> RunningServer:
+    return accounting_server
 
 
 def expected_cost(row: UsageRecord) -> float:
@@ -163,7 +150,7 @@ def test_rows_are_not_lost_on_a_clean_shutdown_and_the_report_shows_them(
     tmp_path: Path,
 ) -> None:
     # The writer would wait ten minutes before its first write: only shutdown can flush it.
-    with serve(tmp_path, GEMGATE_LEDGER_FLUSH_MS="600000") as running:
+    with priced_server(tmp_path, GEMGATE_LEDGER_FLUSH_MS="600000") as running:
         _, key = make_key(running.url)
         sdk = client(running.url, key)
         for _ in range(3):

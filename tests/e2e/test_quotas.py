@@ -1,13 +1,12 @@
 """Per-key quotas end to end: exact RPM and TPM under 50 concurrent clients, budgets, 429s.
 
-One server (one engine slot) for the module; every test makes its own key through the admin
-API, so their counters never meet.
+One server (one engine slot), shared with the ledger tests; every test makes its own key
+through the admin API, so their counters never meet.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,7 +16,9 @@ from google.genai import errors, types
 
 from tests.e2e.accounts import (
     ADMIN_KEY,
+    INPUT_PRICE,
     MODEL,
+    OUTPUT_PRICE,
     burst,
     client,
     count_tokens,
@@ -25,33 +26,17 @@ from tests.e2e.accounts import (
     make_key,
     wait_for_a_fresh_minute,
 )
-from tests.serving import RunningServer, gemgate_server
+from tests.serving import RunningServer
 
 pytestmark = pytest.mark.e2e
 
-INPUT_PRICE, OUTPUT_PRICE = 1000.0, 2000.0  # USD per 1M: a few requests spend a small budget
-CONFIG = f"""
-[prices."{MODEL}"]
-input_per_million = {INPUT_PRICE}
-output_per_million = {OUTPUT_PRICE}
-"""
 COUNT_URL = f"/v1beta/models/{MODEL}:countTokens"
 COUNT_BODY = {"contents": [{"parts": [{"text": "hi"}]}]}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    data_dir = tmp_path_factory.mktemp("gemgate-quotas")
-    config = data_dir / "gemgate.toml"
-    config.write_text(CONFIG)
-    env = {
-        "GEMGATE_N_PARALLEL": "1",
-        "GEMGATE_ADMIN_KEY": ADMIN_KEY,
-        "GEMGATE_EMBEDDING_WARMUP": "false",
-        "GEMGATE_LEDGER_FLUSH_MS": "50",
-    }
-    with gemgate_server(data_dir, env=env, extra_args=["--config", str(config)]) as running:
-        yield running
+def server(accounting_server: RunningServer) -> RunningServer:
+    return accounting_server
 
 
 async def test_rpm_admits_exactly_the_limit_from_50_concurrent_clients(
