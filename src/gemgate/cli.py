@@ -8,11 +8,14 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from gemgate.config import LocalModelSettings, Settings, load_settings
+
+if TYPE_CHECKING:
+    from gemgate.core.ports import ApiKeyRecord
 
 app = typer.Typer(help="gemgate: a self-hosted Gemini API.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create, list, revoke, rotate.", no_args_is_help=True)
@@ -136,28 +139,39 @@ def keys_list(
     from gemgate.app import build_key_service
 
     records = build_key_service(_settings(config, data_dir=data_dir)).list()
-    rows = [
-        {
-            "id": r.id,
-            "project": r.project,
-            "name": r.name,
-            "prefix": r.prefix,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r.created_at)),
-            "revoked": r.revoked_at is not None,
-            "rpm": r.limits.rpm,
-            "tpm": r.limits.tpm,
-            "daily_tokens": r.limits.daily_tokens,
-            "budget_usd": r.limits.budget_usd,
-            "models": list(r.limits.models),
-        }
-        for r in records
-    ]
+    rows = [_key_row(r) for r in records]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
         state = "revoked" if row["revoked"] else "active"
-        typer.echo(f"{row['id']}  {row['project']}  {row['prefix']}…  {state}  {row['name']}")
+        limits = {name: row[name] for name in _LIMITS if row[name]}
+        text = " ".join(
+            f"{name}={','.join(v) if isinstance(v, list) else v}" for name, v in limits.items()
+        )
+        typer.echo(
+            f"{row['id']}  {row['project']}  {row['prefix']}…  {state}  {row['name']}  {text}"
+        )
+
+
+_LIMITS = ("rpm", "tpm", "daily_tokens", "budget_usd", "models")
+
+
+def _key_row(record: ApiKeyRecord) -> dict[str, Any]:
+    limits = record.limits
+    return {
+        "id": record.id,
+        "project": record.project,
+        "name": record.name,
+        "prefix": record.prefix,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created_at)),
+        "revoked": record.revoked_at is not None,
+        "rpm": limits.rpm,
+        "tpm": limits.tpm,
+        "daily_tokens": limits.daily_tokens,
+        "budget_usd": limits.budget_usd,
+        "models": list(limits.models),
+    }
 
 
 @keys_app.command("revoke")
