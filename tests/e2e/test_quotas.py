@@ -7,6 +7,7 @@ through the admin API, so their counters never meet.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -202,3 +203,16 @@ def test_the_cli_creates_lists_and_rotates_keys_with_limits(server: RunningServe
     new_reply = httpx.post(server.url + COUNT_URL, headers={"x-goog-api-key": new}, json=COUNT_BODY)
     assert new_reply.status_code == 200
     assert server.cli("keys", "rotate", "no-such-id").returncode == 1
+
+
+def test_daily_tokens_stop_a_key_until_the_next_utc_day(server: RunningServer) -> None:
+    _, key = make_key(server.url, dailyTokens=10)
+    sdk = client(server.url, key)
+    config = types.GenerateContentConfig(max_output_tokens=1)
+    sdk.models.generate_content(model=MODEL, contents="hi", config=config)  # 0 < 10: runs
+    reply = httpx.post(server.url + COUNT_URL, headers={"x-goog-api-key": key}, json=COUNT_BODY)
+    assert reply.status_code == 429
+    violation = reply.json()["error"]["details"][0]["violations"][0]
+    assert violation["quotaId"] == "TokensPerDayPerKey"
+    seconds_to_midnight = 86400 - int(time.time()) % 86400
+    assert abs(int(reply.headers["Retry-After"]) - seconds_to_midnight) <= 2
