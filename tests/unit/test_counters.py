@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from gemgate.core.errors import Unavailable
 from gemgate.core.ports import Counters
 from gemgate.store.counters import MemoryCounters
 from gemgate.store.redis_counters import RedisCounters
@@ -57,3 +58,10 @@ async def test_counters_expire(counters: Counters) -> None:
     assert await counters.get("short") is None
     assert await counters.get("short-add") is None
     assert await counters.take("short", 1, 5, 0.2) == 1
+
+
+async def test_an_unreachable_redis_is_a_clear_unavailable() -> None:
+    counters = RedisCounters("redis://127.0.0.1:1/0", "gemgate-test:")  # nothing listens on 1
+    with pytest.raises(Unavailable, match="rate-limit store"):
+        await counters.take("rpm", 1, 5, 60)
+    await counters.aclose()

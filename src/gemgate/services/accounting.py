@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
-from gemgate.core.errors import GemgateError
+from gemgate.core.errors import GemgateError, Internal
 from gemgate.core.ports import UsageRecord
 from gemgate.core.types import StreamChunk, Usage
 from gemgate.services.keys import Principal
@@ -124,7 +124,7 @@ class Meter:
         if last is not None and last.usage is not None:
             await self.done(last.usage, last.model_version)
         else:
-            self.failed(GeneratorExit())
+            self.failed(Internal("the stream ended without usage"))
 
 
 class Accountant:

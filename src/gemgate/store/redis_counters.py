@@ -6,9 +6,15 @@ of processes admit exactly `limit` per counter life.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gemgate.core.errors import Unavailable
+
+_T = TypeVar("_T")
 
 # Refuse without counting once at the limit, so a burst of refusals does not grow the count.
 _TAKE = """
@@ -28,6 +34,14 @@ return value
 """
 
 
+async def _guarded(call: Awaitable[_T]) -> _T:
+    """A Redis failure is a clear 503, not an unexplained 500."""
+    try:
+        return await call
+    except RedisError as exc:
+        raise Unavailable(f"The rate-limit store is unavailable: {exc}") from exc
+
+
 def _ms(ttl: float | None) -> int:
     return 0 if ttl is None else max(1, int(ttl * 1000))
 
@@ -42,20 +56,23 @@ class RedisCounters:
         self._add: Any = self._redis.register_script(_ADD)
 
     async def take(self, name: str, amount: float, limit: float, ttl: float) -> float | None:
-        value = await self._take(
-            keys=[self._prefix + name], args=[repr(amount), repr(limit), _ms(ttl)]
+        value = await _guarded(
+            self._take(keys=[self._prefix + name], args=[repr(amount), repr(limit), _ms(ttl)])
         )
         return None if value is None else float(value)
 
     async def add(self, name: str, amount: float, ttl: float | None) -> float:
-        return float(await self._add(keys=[self._prefix + name], args=[repr(amount), _ms(ttl)]))
+        args = [repr(amount), _ms(ttl)]
+        return float(await _guarded(self._add(keys=[self._prefix + name], args=args)))
 
     async def get(self, name: str) -> float | None:
-        value = await self._redis.get(self._prefix + name)
+        value = await _guarded(self._redis.get(self._prefix + name))
         return None if value is None else float(value)
 
     async def seed(self, name: str, value: float, ttl: float | None) -> None:
-        await self._redis.set(self._prefix + name, repr(value), nx=True, px=_ms(ttl) or None)
+        await _guarded(
+            self._redis.set(self._prefix + name, repr(value), nx=True, px=_ms(ttl) or None)
+        )
 
     async def aclose(self) -> None:
         await self._redis.aclose()
