@@ -7,6 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.asyncio import Redis
 
 from gemgate.core.errors import Unavailable
 from gemgate.core.ports import Counters
@@ -18,13 +19,16 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 @pytest.fixture(params=["memory", "redis"])
 async def counters(request: pytest.FixtureRequest) -> AsyncIterator[Counters]:
-    made: Counters
-    if request.param == "memory":
-        made = MemoryCounters()
-    else:
-        made = RedisCounters(REDIS_URL, f"gemgate-test-{secrets.token_hex(6)}:")
+    prefix = f"gemgate-test-{secrets.token_hex(6)}:"
+    made: Counters = (
+        MemoryCounters() if request.param == "memory" else RedisCounters(REDIS_URL, prefix)
+    )
     yield made
     await made.aclose()
+    if request.param == "redis":  # counters without a ttl would stay behind
+        async with Redis.from_url(REDIS_URL) as client:
+            async for name in client.scan_iter(match=prefix + "*"):
+                await client.delete(name)
 
 
 async def test_take_admits_exactly_the_limit_under_concurrency(counters: Counters) -> None:
