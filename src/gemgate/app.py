@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
+from gemgate.api.admin import ADMIN_PREFIX, admin_router
 from gemgate.api.caches import caches_router
 from gemgate.api.errors import install_error_handlers
 from gemgate.api.files import files_router
@@ -27,28 +28,35 @@ from gemgate.api.openai import OPENAI_PREFIX, OpenAIDeps, openai_router
 from gemgate.api.timing import ServerTiming
 from gemgate.api.uploads import uploads_router
 from gemgate.config import EmbeddingModelSettings, LocalModelSettings, Settings
-from gemgate.core.ports import ResponseCache
+from gemgate.core.ports import Counters, ResponseCache
 from gemgate.engines.embeddings.provider import EmbeddingModelSpec, LocalEmbedders
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
 from gemgate.jobs.sweeper import sweep_forever
+from gemgate.services.accounting import Accountant
 from gemgate.services.caches import CacheService
 from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.files import FileLimits, FileService
 from gemgate.services.generation import GenerationService
-from gemgate.services.keys import KeyService
+from gemgate.services.keys import KeyService, hash_secret
 from gemgate.services.media import MediaResolver
 from gemgate.services.models import EmbeddingModel, LocalModel, ModelRegistry
+from gemgate.services.pricing import Price, Pricing
+from gemgate.services.quotas import QuotaService
 from gemgate.services.signatures import Signer
 from gemgate.services.uploads import UploadService
+from gemgate.services.usage import UsageLedger
 from gemgate.store.blobs import DiskBlobStore
 from gemgate.store.caches import SqlCachedContentStore
+from gemgate.store.counters import MemoryCounters
 from gemgate.store.database import PoolOptions, connect, open_database
 from gemgate.store.files import SqlFileStore
 from gemgate.store.keys import SqlKeyStore
+from gemgate.store.redis_counters import RedisCounters
 from gemgate.store.redis_responses import RedisResponseCache
 from gemgate.store.responses import MemoryResponseCache
 from gemgate.store.secrets import load_or_create_secret, read_secret
+from gemgate.store.usage import SqlUsageStore
 
 GEMINI_PREFIXES = ("", "/gemini")
 GEMINI_VERSIONS = ("/v1", "/v1beta", "/v1alpha", "")
@@ -96,6 +104,28 @@ def _response_cache(settings: Settings, redis: Redis | None) -> ResponseCache:
     if redis is not None:
         return RedisResponseCache(redis, ttl, size, prefix=f"{settings.redis_key_prefix}:responses")
     return MemoryResponseCache(ttl, size)
+
+
+def build_usage_store(settings: Settings, database: Engine | None = None) -> SqlUsageStore:
+    return SqlUsageStore(database or open_configured_database(settings))
+
+
+def _counters(settings: Settings) -> Counters:
+    if settings.redis_url:
+        return RedisCounters(settings.redis_url, f"{settings.redis_key_prefix}:counters:")
+    return MemoryCounters()
+
+
+def _accountant(settings: Settings, database: Engine) -> tuple[Accountant, Counters]:
+    store = build_usage_store(settings, database)
+    ledger = UsageLedger(store, settings.ledger_flush_ms / 1000, settings.ledger_batch_rows)
+    counters = _counters(settings)
+    prices = {
+        model: Price(p.input_per_million, p.output_per_million, p.cached_input_fraction)
+        for model, p in settings.prices.items()
+    }
+    pricing = Pricing(prices, settings.cached_input_fraction)
+    return Accountant(QuotaService(counters, store), ledger, pricing), counters
 
 
 def build_key_service(settings: Settings, database: Engine | None = None) -> KeyService:
@@ -213,9 +243,11 @@ def create_app(settings: Settings) -> FastAPI:
         max_batch=settings.embedding_max_batch,
     )
     embeddings = EmbeddingService(registry, embedders)
+    accountant, counters = _accountant(settings, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        accountant.ledger.start()
         for model_id in dict.fromkeys([settings.default_model, *settings.preload]):
             await engines.engine(model_id)
         sweeper = asyncio.create_task(sweep_forever(caches.sweep, settings.cache_sweep_seconds))
@@ -232,6 +264,8 @@ def create_app(settings: Settings) -> FastAPI:
             warm_up.cancel()
         embedders.close()
         await engines.aclose()
+        await accountant.ledger.aclose()  # every metered request's row is written
+        await counters.aclose()
         if redis is not None:
             await redis.aclose()
         database.dispose()
@@ -253,6 +287,7 @@ def create_app(settings: Settings) -> FastAPI:
         generation,
         keys,
         settings.max_request_bytes,
+        accountant,
         created=int(time.time()),
         embeddings=embeddings,
     )
@@ -260,11 +295,23 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(openai_router(openai_deps, shared_root=True), prefix="/v1")
     app.include_router(openai_router(openai_deps), prefix=OPENAI_PREFIX)
     router = gemini_router(
-        GeminiDeps(registry, generation, keys, settings.max_request_bytes, embeddings=embeddings)
+        GeminiDeps(
+            registry,
+            generation,
+            keys,
+            settings.max_request_bytes,
+            accountant,
+            embeddings=embeddings,
+        )
     )
     cache_routes = caches_router(caches, keys, settings.max_request_bytes)
     file_routes = files_router(files, keys)
     upload_routes = uploads_router(uploads, keys, settings.max_request_bytes)
+    if settings.admin_key:
+        app.include_router(
+            admin_router(keys, accountant.ledger, hash_secret(settings.admin_key)),
+            prefix=ADMIN_PREFIX,
+        )
     for prefix in GEMINI_PREFIXES:
         for version in GEMINI_VERSIONS:
             app.include_router(router, prefix=prefix + version)

@@ -132,6 +132,22 @@ def _bundled_models() -> list[LocalModelSettings]:
     ]
 
 
+class PriceSettings(BaseModel):
+    """What one model's tokens cost, in USD per 1M tokens."""
+
+    input_per_million: float = Field(ge=0, description="Prompt (input) tokens, USD per 1M.")
+    output_per_million: float = Field(
+        ge=0, description="Output tokens (thoughts included), USD per 1M."
+    )
+    cached_input_fraction: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Cached input is billed at this fraction of the input price "
+        "(None: the global cached_input_fraction).",
+    )
+
+
 class Settings(BaseSettings):
     """Every knob of a gemgate process."""
 
@@ -228,6 +244,27 @@ class Settings(BaseSettings):
     )
     engine_log_level: int = Field(
         default=-1, description="llama.cpp verbosity (-1 quiet, higher = chattier)."
+    )
+    admin_key: str | None = Field(
+        default=None,
+        description="Secret guarding the admin API (/admin/v1); None: the admin API is not "
+        "served (404).",
+    )
+    prices: dict[str, PriceSettings] = Field(
+        default_factory=dict,
+        description="Public or local model id -> its token prices; unpriced models cost 0.",
+    )
+    cached_input_fraction: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Cached input tokens are billed at this fraction of the input price.",
+    )
+    ledger_flush_ms: float = Field(
+        default=250.0, gt=0, description="The usage ledger writes what gathered this often."
+    )
+    ledger_batch_rows: int = Field(
+        default=500, ge=1, description="The usage ledger writes at once when this many gather."
     )
 
     database_url: str | None = Field(

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
-from gemgate.store.database import current_revision, head_revision, open_database
-from gemgate.store.keys import ApiKeyRow
+from gemgate.store.database import current_revision, head_revision, open_database, upgrade
+from gemgate.store.keys import SqlKeyStore
 from gemgate.store.schema import TABLES, metadata
 from tests.databases import fresh_postgres_database
 from tests.serving import run_cli
@@ -50,13 +50,26 @@ def test_every_model_table_is_in_the_schema_metadata() -> None:
     assert {t.__tablename__ for t in TABLES} <= set(metadata().tables)
 
 
+def legacy_database(url: str, drop: tuple[str, ...] = ()) -> None:
+    """What create_all made before migrations: revision 0001's tables, no alembic_version."""
+    engine = create_engine(url)
+    try:
+        upgrade(engine, "0001")
+        with engine.begin() as connection:
+            for table in ("alembic_version", *drop):
+                connection.execute(text(f"DROP TABLE {table}"))
+    finally:
+        engine.dispose()
+
+
 def test_a_database_made_by_create_all_is_adopted_with_its_rows(empty_url: str) -> None:
+    legacy_database(empty_url)
     legacy = create_engine(empty_url)
-    metadata().create_all(legacy)  # what gemgate did before migrations
     with legacy.begin() as connection:
         connection.execute(
-            ApiKeyRow.__table__.insert().values(  # type: ignore[attr-defined]
-                id="k1", project="p", name="", prefix="sk-x", secret_hash="h", created_at=1.5
+            text(
+                "INSERT INTO api_keys (id, project, name, prefix, secret_hash, created_at) "
+                "VALUES ('k1', 'p', '', 'sk-x', 'h', 1.5)"
             )
         )
     legacy.dispose()
@@ -64,19 +77,18 @@ def test_a_database_made_by_create_all_is_adopted_with_its_rows(empty_url: str) 
     try:
         assert current_revision(engine) == head_revision()
         assert schema_diff(engine) == []
-        with engine.connect() as connection:
-            assert connection.scalar(select(ApiKeyRow.id)) == "k1"
+        record = SqlKeyStore(engine).find_by_hash("h")
+        assert record is not None and record.id == "k1"
+        assert record.limits.models == () and record.limits.rpm is None
     finally:
         engine.dispose()
 
 
 def test_a_database_from_an_older_release_gains_the_tables_it_lacks(empty_url: str) -> None:
-    legacy = create_engine(empty_url)
-    metadata().create_all(legacy, tables=[ApiKeyRow.__table__])  # type: ignore[list-item]
-    legacy.dispose()
+    legacy_database(empty_url, drop=("files", "file_uploads", "cached_contents"))
     engine = open_database(empty_url)
     try:
-        assert set(inspect(engine).get_table_names()) >= {"files", "file_uploads"}
+        assert set(inspect(engine).get_table_names()) >= {"files", "file_uploads", "usage_ledger"}
         assert schema_diff(engine) == []
     finally:
         engine.dispose()

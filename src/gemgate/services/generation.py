@@ -90,6 +90,15 @@ class GenerationService:
         messages = chat_messages(contents, system_instruction, resolved.local.id)
         return await engine.count_tokens(await engine.render(messages))
 
+    async def prompt_tokens(self, request: GenerateRequest, project: str = OPEN_PROJECT) -> int:
+        """What countTokens says of the request's contents and system instruction.
+
+        Quotas reserve this before the request runs (tools and a cached prefix not included).
+        """
+        return await self.count_tokens(
+            request.model, request.contents, request.system_instruction, project
+        )
+
     async def generate(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> GenerateResponse:

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from gemgate.store import caches, files, keys
+from gemgate.store import caches, files, keys, usage
 from gemgate.store.base import Base
 
-TABLES = (keys.ApiKeyRow, caches.CachedContentRow, files.FileRow, files.UploadRow)
+TABLES = (
+    keys.ApiKeyRow,
+    caches.CachedContentRow,
+    files.FileRow,
+    files.UploadRow,
+    usage.UsageRow,
+)
 
 
 def metadata() -> MetaData:
