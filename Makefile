@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test check lint typecheck imports pytest bench clean
+.PHONY: serve test check lint typecheck imports pytest services bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+# The store and replica tests need real PostgreSQL and Redis servers: start them if down.
+services:
+	bash scripts/services.sh
+
+pytest: $(STAMP) services
 	$(BIN)/pytest
 
 check: lint typecheck imports

@@ -16,8 +16,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
+from gemgate.api.admin import ADMIN_PREFIX, admin_router
 from gemgate.api.caches import caches_router
 from gemgate.api.errors import install_error_handlers
 from gemgate.api.files import files_router
@@ -32,30 +34,39 @@ from gemgate.config import (
     LocalModelSettings,
     Settings,
 )
+from gemgate.core.ports import Counters, ResponseCache
 from gemgate.engines.embeddings.provider import EmbeddingModelSpec, LocalEmbedders
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
 from gemgate.engines.relay.build import UpstreamSpec, build_upstream
 from gemgate.jobs.sweeper import sweep_forever
+from gemgate.services.accounting import Accountant
 from gemgate.services.caches import CacheService
 from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.files import FileLimits, FileService
 from gemgate.services.generation import GenerationService
-from gemgate.services.keys import KeyService
+from gemgate.services.keys import KeyService, hash_secret
 from gemgate.services.media import MediaResolver
 from gemgate.services.models import EmbeddingModel, LocalModel, ModelRegistry
+from gemgate.services.pricing import Price, Pricing
+from gemgate.services.quotas import QuotaService
 from gemgate.services.relaying import Relay
-from gemgate.services.response_cache import ResponseCache
 from gemgate.services.routing import Deployment, RetryPolicy, Router, Target
 from gemgate.services.signatures import Signer
 from gemgate.services.uploads import UploadService
+from gemgate.services.usage import UsageLedger
 from gemgate.store.blobs import DiskBlobStore
 from gemgate.store.caches import SqlCachedContentStore
-from gemgate.store.database import open_database
+from gemgate.store.counters import MemoryCounters
+from gemgate.store.database import PoolOptions, connect, open_database
 from gemgate.store.files import SqlFileStore
 from gemgate.store.keys import SqlKeyStore
 from gemgate.store.pins import SqlPinStore
-from gemgate.store.secrets import load_or_create_secret
+from gemgate.store.redis_counters import RedisCounters
+from gemgate.store.redis_responses import RedisResponseCache
+from gemgate.store.responses import MemoryResponseCache
+from gemgate.store.secrets import load_or_create_secret, read_secret
+from gemgate.store.usage import SqlUsageStore
 
 GEMINI_PREFIXES = ("", "/gemini")
 GEMINI_VERSIONS = ("/v1", "/v1beta", "/v1alpha", "")
@@ -72,13 +83,63 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _database(settings: Settings) -> Engine:
+def connect_configured_database(settings: Settings) -> Engine:
+    """The configured database as it is (no migration)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_database(settings.database_url)
+    return connect(settings.sql_url, _pool(settings))
+
+
+def open_configured_database(settings: Settings) -> Engine:
+    """The configured database, migrated to the newest revision."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_database(settings.sql_url, _pool(settings))
+
+
+def _pool(settings: Settings) -> PoolOptions:
+    return PoolOptions(settings.database_pool_size, settings.database_max_overflow)
+
+
+def load_signing_secret(settings: Settings) -> bytes:
+    """Replicas share the secret through a setting or a mounted file, or a signature made by
+    one would not verify on another; a single process keeps its own under the data dir."""
+    if settings.signing_secret is not None:
+        return settings.signing_secret.get_secret_value().encode("utf-8")
+    if settings.signing_secret_file is not None:
+        return read_secret(settings.signing_secret_file)
+    return load_or_create_secret(settings.data_dir / "signing.key")
+
+
+def _response_cache(settings: Settings, redis: Redis | None) -> ResponseCache:
+    ttl, size = settings.response_cache_ttl_seconds, settings.response_cache_max_entries
+    if redis is not None:
+        return RedisResponseCache(redis, ttl, size, prefix=f"{settings.redis_key_prefix}:responses")
+    return MemoryResponseCache(ttl, size)
+
+
+def build_usage_store(settings: Settings, database: Engine | None = None) -> SqlUsageStore:
+    return SqlUsageStore(database or open_configured_database(settings))
+
+
+def _counters(settings: Settings) -> Counters:
+    if settings.redis_url:
+        return RedisCounters(settings.redis_url, f"{settings.redis_key_prefix}:counters:")
+    return MemoryCounters()
+
+
+def _accountant(settings: Settings, database: Engine) -> tuple[Accountant, Counters]:
+    store = build_usage_store(settings, database)
+    ledger = UsageLedger(store, settings.ledger_flush_ms / 1000, settings.ledger_batch_rows)
+    counters = _counters(settings)
+    prices = {
+        model: Price(p.input_per_million, p.output_per_million, p.cached_input_fraction)
+        for model, p in settings.prices.items()
+    }
+    pricing = Pricing(prices, settings.cached_input_fraction)
+    return Accountant(QuotaService(counters, store), ledger, pricing), counters
 
 
 def build_key_service(settings: Settings, database: Engine | None = None) -> KeyService:
-    store = SqlKeyStore(database or _database(settings))
+    store = SqlKeyStore(database or open_configured_database(settings))
     open_when_keyless = is_loopback(settings.host) or settings.no_auth
     return KeyService(store, open_when_keyless=open_when_keyless)
 
@@ -199,13 +260,13 @@ def create_app(settings: Settings) -> FastAPI:
         executor,
         cache_dir=settings.data_dir / "models",
     )
-    database = _database(settings)
+    database = open_configured_database(settings)
     keys = build_key_service(settings, database)
-    signer = Signer(load_or_create_secret(settings.data_dir / "signing.key"))
-    responses = ResponseCache(
-        settings.response_cache_ttl_seconds, settings.response_cache_max_entries
-    )
-    file_store, blobs = SqlFileStore(database), DiskBlobStore(settings.data_dir / "files")
+    signer = Signer(load_signing_secret(settings))
+    # One client per process (it pools its connections); it connects on first use.
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    responses = _response_cache(settings, redis)
+    file_store, blobs = SqlFileStore(database), DiskBlobStore(settings.blob_root)
     files = FileService(file_store, blobs)
     limits = FileLimits(
         settings.max_file_bytes, settings.max_project_file_bytes, settings.file_ttl_seconds
@@ -237,9 +298,11 @@ def create_app(settings: Settings) -> FastAPI:
         max_batch=settings.embedding_max_batch,
     )
     embeddings = EmbeddingService(registry, embedders, relay)
+    accountant, counters = _accountant(settings, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        accountant.ledger.start()
         for model_id in dict.fromkeys([settings.default_model, *settings.preload]):
             await engines.engine(model_id)
         sweeper = asyncio.create_task(sweep_forever(caches.sweep, settings.cache_sweep_seconds))
@@ -261,6 +324,11 @@ def create_app(settings: Settings) -> FastAPI:
         if relay is not None:
             await relay.aclose()
         await engines.aclose()
+        await accountant.ledger.aclose()  # every metered request's row is written
+        await counters.aclose()
+        if redis is not None:
+            await redis.aclose()
+        database.dispose()
         executor.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
@@ -279,6 +347,7 @@ def create_app(settings: Settings) -> FastAPI:
         generation,
         keys,
         settings.max_request_bytes,
+        accountant,
         created=int(time.time()),
         embeddings=embeddings,
     )
@@ -286,11 +355,23 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(openai_router(openai_deps, shared_root=True), prefix="/v1")
     app.include_router(openai_router(openai_deps), prefix=OPENAI_PREFIX)
     router = gemini_router(
-        GeminiDeps(registry, generation, keys, settings.max_request_bytes, embeddings=embeddings)
+        GeminiDeps(
+            registry,
+            generation,
+            keys,
+            settings.max_request_bytes,
+            accountant,
+            embeddings=embeddings,
+        )
     )
     cache_routes = caches_router(caches, keys, settings.max_request_bytes)
     file_routes = files_router(files, keys)
     upload_routes = uploads_router(uploads, keys, settings.max_request_bytes)
+    if settings.admin_key:
+        app.include_router(
+            admin_router(keys, accountant.ledger, hash_secret(settings.admin_key)),
+            prefix=ADMIN_PREFIX,
+        )
     for prefix in GEMINI_PREFIXES:
         for version in GEMINI_VERSIONS:
             app.include_router(router, prefix=prefix + version)

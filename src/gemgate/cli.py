@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 import json
 import logging
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from gemgate.config import LocalModelSettings, Settings, load_settings
 
+if TYPE_CHECKING:
+    from gemgate.core.ports import ApiKeyRecord
+
 app = typer.Typer(help="gemgate: a self-hosted Gemini API.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create, list, revoke, rotate.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+db_app = typer.Typer(
+    help="The database schema: upgrade, status, new revisions.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="State directory (keys, caches, files).")
@@ -84,13 +93,42 @@ def serve(
 def keys_create(
     project: Annotated[str, typer.Option(help="Project the key acts for.")],
     name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
+    tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1)] = None,
+    daily_tokens: Annotated[
+        int | None, typer.Option("--daily-tokens", help="Tokens per UTC day.", min=1)
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option(help="Lifetime spend limit in USD.", min=0)
+    ] = None,
+    models: Annotated[
+        str | None, typer.Option(help="Comma-separated model ids the key may use (default: all).")
+    ] = None,
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
     """Create a key; its secret is printed once and never stored."""
     from gemgate.app import build_key_service
+    from gemgate.core.ports import KeyLimits
 
-    record, secret = build_key_service(_settings(config, data_dir=data_dir)).create(project, name)
+    allowed = tuple(m.strip() for m in (models or "").split(",") if m.strip())
+    limits = KeyLimits(rpm, tpm, daily_tokens, budget, allowed)
+    service = build_key_service(_settings(config, data_dir=data_dir))
+    record, secret = service.create(project, name, limits)
+    typer.echo(f"id:      {record.id}\nproject: {record.project}\nkey:     {secret}")
+    typer.echo("Store the key now: it is kept only as a hash and cannot be shown again.", err=True)
+
+
+@keys_app.command("rotate")
+def keys_rotate(key_id: str, data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Give a key a new secret (same id, project and limits); the old one stops working."""
+    from gemgate.app import build_key_service
+
+    rotated = build_key_service(_settings(config, data_dir=data_dir)).rotate(key_id)
+    if rotated is None:
+        typer.echo(f"no active key with id {key_id}", err=True)
+        raise typer.Exit(1)
+    record, secret = rotated
     typer.echo(f"id:      {record.id}\nproject: {record.project}\nkey:     {secret}")
     typer.echo("Store the key now: it is kept only as a hash and cannot be shown again.", err=True)
 
@@ -105,23 +143,39 @@ def keys_list(
     from gemgate.app import build_key_service
 
     records = build_key_service(_settings(config, data_dir=data_dir)).list()
-    rows = [
-        {
-            "id": r.id,
-            "project": r.project,
-            "name": r.name,
-            "prefix": r.prefix,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r.created_at)),
-            "revoked": r.revoked_at is not None,
-        }
-        for r in records
-    ]
+    rows = [_key_row(r) for r in records]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
         state = "revoked" if row["revoked"] else "active"
-        typer.echo(f"{row['id']}  {row['project']}  {row['prefix']}…  {state}  {row['name']}")
+        limits = {name: row[name] for name in _LIMITS if row[name]}
+        text = " ".join(
+            f"{name}={','.join(v) if isinstance(v, list) else v}" for name, v in limits.items()
+        )
+        typer.echo(
+            f"{row['id']}  {row['project']}  {row['prefix']}…  {state}  {row['name']}  {text}"
+        )
+
+
+_LIMITS = ("rpm", "tpm", "daily_tokens", "budget_usd", "models")
+
+
+def _key_row(record: ApiKeyRecord) -> dict[str, Any]:
+    limits = record.limits
+    return {
+        "id": record.id,
+        "project": record.project,
+        "name": record.name,
+        "prefix": record.prefix,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created_at)),
+        "revoked": record.revoked_at is not None,
+        "rpm": limits.rpm,
+        "tpm": limits.tpm,
+        "daily_tokens": limits.daily_tokens,
+        "budget_usd": limits.budget_usd,
+        "models": list(limits.models),
+    }
 
 
 @keys_app.command("revoke")
@@ -135,6 +189,63 @@ def keys_revoke(key_id: str, data_dir: DataDir = None, config: ConfigFile = None
     typer.echo(f"revoked {key_id}")
 
 
+@app.command("usage")
+def usage(
+    by: Annotated[str, typer.Option(help="Group by key, model or day.")] = "key",
+    since: Annotated[
+        str | None, typer.Option(help="From this UTC date (YYYY-MM-DD) or Unix time on.")
+    ] = None,
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A usage report from the ledger: requests, tokens and cost per key, model or day."""
+    from gemgate.app import build_usage_store
+    from gemgate.store.usage import GROUPS
+
+    if by not in GROUPS:
+        raise typer.BadParameter(f"one of {', '.join(GROUPS)}", param_hint="--by")
+    store = build_usage_store(_settings(config, data_dir=data_dir))
+    rows = store.summary(by, _since(since))
+    if as_json:
+        typer.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
+        return
+    typer.echo(
+        _USAGE_FORMAT.format(
+            by, "requests", "errors", "prompt", "cached", "output", "thoughts", "cost_usd"
+        )
+    )
+    for r in rows:
+        typer.echo(
+            _USAGE_FORMAT.format(
+                r.group,
+                r.requests,
+                r.errors,
+                r.prompt_tokens,
+                r.cached_tokens,
+                r.candidates_tokens,
+                r.thoughts_tokens,
+                f"{r.cost_usd:.6f}",
+            )
+        )
+
+
+_USAGE_FORMAT = "{:<24} {:>9} {:>7} {:>10} {:>10} {:>10} {:>10} {:>12}"
+
+
+def _since(value: str | None) -> float:
+    if value is None:
+        return 0.0
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return calendar.timegm(time.strptime(value, "%Y-%m-%d"))
+    except ValueError as exc:
+        raise typer.BadParameter("a date YYYY-MM-DD or a Unix time", param_hint="--since") from exc
+
+
 @app.command("models")
 def models(data_dir: DataDir = None, config: ConfigFile = None) -> None:
     """List the model ids this configuration serves and what answers each."""
@@ -145,5 +256,45 @@ def models(data_dir: DataDir = None, config: ConfigFile = None) -> None:
         typer.echo(f"{info.id}\t{info.version}")
 
 
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Migrate the database to the newest revision (`serve` also does this at start)."""
+    from gemgate.app import open_configured_database
+    from gemgate.store.database import current_revision
+
+    engine = open_configured_database(_settings(config, data_dir=data_dir))
+    typer.echo(f"at revision {current_revision(engine)}")
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDir = None, config: ConfigFile = None) -> None:
+    """Show the database's revision and the newest this gemgate knows, without migrating."""
+    from gemgate.app import connect_configured_database
+    from gemgate.store.database import current_revision, head_revision
+
+    engine = connect_configured_database(_settings(config, data_dir=data_dir))
+    typer.echo(f"current: {current_revision(engine)}\nhead:    {head_revision()}")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
+) -> None:
+    """Autogenerate the next revision from the models (in a source checkout; review it)."""
+    import tempfile
+
+    from gemgate.store.database import new_revision
+
+    with tempfile.TemporaryDirectory() as scratch:
+        typer.echo(f"wrote {new_revision(message, Path(scratch))}")
+
+
 def main() -> None:
-    app()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except OperationalError as error:
+        # The database is down, unreachable or refuses us: say so in one line, not a traceback.
+        typer.echo(f"cannot use the database: {error.orig or error}".strip(), err=True)
+        raise SystemExit(2) from None

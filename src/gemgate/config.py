@@ -12,8 +12,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_MODEL_TARGET = "default"
 
@@ -224,6 +226,22 @@ class RetrySettings(BaseModel):
     )
 
 
+class PriceSettings(BaseModel):
+    """What one model's tokens cost, in USD per 1M tokens."""
+
+    input_per_million: float = Field(ge=0, description="Prompt (input) tokens, USD per 1M.")
+    output_per_million: float = Field(
+        ge=0, description="Output tokens (thoughts included), USD per 1M."
+    )
+    cached_input_fraction: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Cached input is billed at this fraction of the input price "
+        "(None: the global cached_input_fraction).",
+    )
+
+
 class Settings(BaseSettings):
     """Every knob of a gemgate process."""
 
@@ -331,6 +349,83 @@ class Settings(BaseSettings):
     engine_log_level: int = Field(
         default=-1, description="llama.cpp verbosity (-1 quiet, higher = chattier)."
     )
+    admin_key: str | None = Field(
+        default=None,
+        description="Secret guarding the admin API (/admin/v1); None: the admin API is not "
+        "served (404).",
+    )
+    prices: dict[str, PriceSettings] = Field(
+        default_factory=dict,
+        description="Public or local model id -> its token prices; unpriced models cost 0.",
+    )
+    cached_input_fraction: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Cached input tokens are billed at this fraction of the input price.",
+    )
+    ledger_flush_ms: float = Field(
+        default=250.0, gt=0, description="The usage ledger writes what gathered this often."
+    )
+    ledger_batch_rows: int = Field(
+        default=500, ge=1, description="The usage ledger writes at once when this many gather."
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database (postgresql+psycopg://user@host/db for "
+        "replicas that share one); unset: SQLite gemgate.db under data_dir.",
+    )
+    database_pool_size: int = Field(
+        default=5, ge=1, description="Connections each process keeps open to a server database."
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Extra connections a busy process may open beyond the pool."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:6379/0); when set, replicas share the response "
+        "cache (and rate-limit counters) there instead of each keeping its own in memory.",
+    )
+    redis_key_prefix: str = Field(
+        default="gemgate",
+        min_length=1,
+        description="Start of every Redis key gemgate writes, so deployments can share a Redis.",
+    )
+    blob_dir: Path | None = Field(
+        default=None,
+        description="Where file bytes live; replicas must share it (an RWX volume); unset: "
+        "data_dir/files.",
+    )
+    signing_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret for thought signatures (at least 16 bytes); replicas must share "
+        "it. Unset: signing_secret_file, else data_dir/signing.key (created once).",
+    )
+    signing_secret_file: Path | None = Field(
+        default=None,
+        description="File holding the thought-signature secret (a mounted Secret, say).",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                make_url(value)
+            except ArgumentError:
+                raise ValueError(
+                    "database_url must be a SQLAlchemy URL such as "
+                    "postgresql+psycopg://user@host:5432/gemgate or sqlite:////path/gemgate.db"
+                ) from None
+        return value
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode("utf-8")) < 16:
+            raise ValueError("signing_secret must be at least 16 bytes (use 32 random ones)")
+        return value
 
     @model_validator(mode="after")
     def _routes_name_deployments(self) -> Settings:
@@ -346,8 +441,13 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'gemgate.db'}"
+    def sql_url(self) -> str:
+        """The database URL in force: database_url, else SQLite under data_dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'gemgate.db'}"
+
+    @property
+    def blob_root(self) -> Path:
+        return self.blob_dir or self.data_dir / "files"
 
     @classmethod
     def settings_customise_sources(

@@ -9,7 +9,10 @@ from google.genai import types
 from google.genai.client import AsyncClient
 from openai import AsyncOpenAI, OpenAI
 
+from tests.e2e.accounts import accounting_server
 from tests.serving import RunningServer, gemgate_server
+
+__all__ = ["accounting_server"]  # one priced server with an admin key for the accounting tests
 
 
 @pytest.fixture(scope="session")

@@ -72,3 +72,8 @@ def test_serving_beyond_loopback_without_keys_is_refused(tmp_path: Path) -> None
     result = run_cli("serve", "--host", "0.0.0.0", "--port", "1", "--data-dir", str(tmp_path))
     assert result.returncode == 2
     assert "--no-auth" in result.stderr
+
+
+def test_without_an_admin_key_the_admin_api_does_not_exist(auth_server: RunningServer) -> None:
+    reply = httpx.get(auth_server.url + "/admin/v1/keys", headers={"x-admin-key": ""})
+    assert reply.status_code == 404 and reply.json()["error"]["status"] == "NOT_FOUND"

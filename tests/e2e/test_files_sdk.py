@@ -160,6 +160,27 @@ def test_image_on_a_text_only_model_is_a_400_naming_the_modality(gemini: genai.C
     gemini.files.delete(name=uploaded.name)
 
 
+def test_register_files_names_the_cloud_storage_uri_it_cannot_read(
+    gemini: genai.Client,
+) -> None:
+    from google.oauth2.credentials import Credentials
+
+    with pytest.raises(errors.ClientError) as caught:
+        gemini.files.register_files(
+            auth=Credentials(token="caller-token"), uris=["gs://bucket/report.pdf"]
+        )
+    assert caught.value.code == 400 and caught.value.status == "FAILED_PRECONDITION"
+    assert "gs://bucket/report.pdf" in str(caught.value.message)
+    assert "files.upload" in str(caught.value.message)
+
+
+def test_register_files_without_uris_names_the_field(server: RunningServer) -> None:
+    response = httpx.post(f"{server.url}/v1beta/files:register", json={"uris": []})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["status"] == "INVALID_ARGUMENT" and "uris" in error["message"]
+
+
 def _start(base: str, size: int) -> str:
     response = httpx.post(
         f"{base}/upload/v1beta/files",

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gemgate.core.errors import InvalidArgument, PermissionDenied
+from gemgate.core.ports import KeyLimits
 from gemgate.services.keys import KeyService
 from gemgate.store.database import open_database
 from gemgate.store.keys import SqlKeyStore
@@ -48,3 +49,32 @@ def test_revoked_and_unknown_keys_are_invalid(tmp_path: Path) -> None:
 def test_never_open_when_not_allowed(tmp_path: Path) -> None:
     with pytest.raises(PermissionDenied):
         keys(tmp_path, open_when_keyless=False).authenticate(None)
+
+
+def test_limits_are_kept_with_the_key(tmp_path: Path) -> None:
+    service = keys(tmp_path)
+    limits = KeyLimits(rpm=5, tpm=100, daily_tokens=1000, budget_usd=2.5, models=("a", "b"))
+    record, secret = service.create("proj", "n", limits)
+    assert service.get(record.id) == record and record.limits == limits
+    assert service.authenticate(secret).limits == limits
+
+
+def test_rotation_keeps_the_key_and_retires_the_old_secret_at_once(tmp_path: Path) -> None:
+    service = keys(tmp_path, open_when_keyless=False)
+    record, old = service.create("proj", limits=KeyLimits(rpm=7))
+    rotated = service.rotate(record.id)
+    assert rotated is not None
+    again, new = rotated
+    assert (again.id, again.project, again.limits) == (record.id, "proj", KeyLimits(rpm=7))
+    assert new != old and again.prefix == new[:10]
+    assert service.authenticate(new).key_id == record.id
+    with pytest.raises(InvalidArgument):
+        service.authenticate(old)
+
+
+def test_a_revoked_key_cannot_be_rotated(tmp_path: Path) -> None:
+    service = keys(tmp_path)
+    record, _ = service.create("proj")
+    service.revoke(record.id)
+    assert service.rotate(record.id) is None
+    assert service.rotate("no-such-id") is None

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from gemgate.api.openai import is_openai_request
-from gemgate.core.errors import GemgateError, Internal, InvalidArgument, NotFound
-from gemgate.dialects.gemini.errors import error_body
+from gemgate.core.errors import GemgateError, Internal, InvalidArgument, NotFound, QuotaExceeded
+from gemgate.dialects.gemini.errors import error_body, retry_seconds
 from gemgate.dialects.openai.errors import error_body as openai_error_body
 
 log = logging.getLogger("gemgate")
@@ -23,7 +23,10 @@ log = logging.getLogger("gemgate")
 
 def _reply(request: Request, error: GemgateError) -> JSONResponse:
     body = openai_error_body(error) if is_openai_request(request) else error_body(error)
-    return JSONResponse(body, status_code=error.code.http_status)
+    headers: dict[str, str] = {}
+    if isinstance(error, QuotaExceeded) and (seconds := retry_seconds(error)) is not None:
+        headers["Retry-After"] = str(seconds)
+    return JSONResponse(body, status_code=error.code.http_status, headers=headers)
 
 
 async def _on_gemgate_error(request: Request, exc: Exception) -> JSONResponse:

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from gemgate.api.auth import authenticate
+from gemgate.api.body import parse_json, read_body
 from gemgate.api.paging import page
-from gemgate.core.errors import InvalidArgument
+from gemgate.core.errors import FailedPrecondition, InvalidArgument
 from gemgate.dialects.gemini.files import encode_file, encode_file_list
 from gemgate.services.files import FileService
 from gemgate.services.keys import KeyService
 
 _DOWNLOAD = ":download"
+_REGISTER_LIMIT = 1024 * 1024
 
 
 def collection_url(request: Request) -> str:
@@ -55,6 +57,11 @@ def files_router(files: FileService, keys: KeyService) -> APIRouter:
         file = files.get(principal.project, file_id)
         return JSONResponse(encode_file(file, collection_url(request)))
 
+    @router.post("/files:register")
+    async def register_files(request: Request) -> JSONResponse:
+        authenticate(request, keys)
+        raise _unreadable(parse_json(await read_body(request, _REGISTER_LIMIT)))
+
     @router.delete("/files/{file_id}")
     async def delete_file(request: Request, file_id: str) -> JSONResponse:
         principal = authenticate(request, keys)
@@ -62,6 +69,22 @@ def files_router(files: FileService, keys: KeyService) -> APIRouter:
         return JSONResponse({})
 
     return router
+
+
+def _unreadable(body: dict[str, object]) -> FailedPrecondition | InvalidArgument:
+    """files.register_files names Cloud Storage objects; gemgate has no way to read them.
+
+    A local deployment has no Google Cloud Storage access, so each URI is refused by name
+    rather than registered as a File whose bytes could never reach a model.
+    """
+    uris = body.get("uris")
+    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+        return InvalidArgument("uris must be a non-empty list of gs:// URIs.", field="uris")
+    return FailedPrecondition(
+        f"gemgate cannot read {uris[0]!r}: this deployment has no Google Cloud Storage access. "
+        "Upload the bytes with files.upload instead.",
+        field="uris[0]",
+    )
 
 
 async def _download(request: Request, files: FileService, project: str, file_id: str) -> Response:

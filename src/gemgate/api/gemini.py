@@ -18,9 +18,10 @@ from gemgate.api.embeddings import GeminiEmbeddingHandlers
 from gemgate.api.framing import json_array_stream, sse_stream
 from gemgate.api.paging import page
 from gemgate.core.errors import InvalidArgument, NotFound
-from gemgate.core.types import StreamChunk
+from gemgate.core.types import GenerateRequest, StreamChunk, Usage
 from gemgate.dialects.gemini import decode, encode
 from gemgate.dialects.gemini import schemas as wire
+from gemgate.services.accounting import Accountant, Meter
 from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
@@ -33,10 +34,11 @@ class GeminiDeps:
     generation: GenerationService
     keys: KeyService
     max_request_bytes: int
+    accountant: Accountant
     embeddings: EmbeddingService | None = None
 
 
-Handler = Callable[[Request, str, str], Awaitable[Response]]
+Handler = Callable[[Request, str, Meter], Awaitable[Response]]
 
 
 def gemini_router(deps: GeminiDeps) -> APIRouter:
@@ -74,7 +76,12 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
         handler = actions.get(action)
         if not model or handler is None:
             raise NotFound(f"Method models/{name} is not found.", field="method")
-        return await handler(request, model, principal.project)
+        meter = await deps.accountant.admit(principal, action, model)
+        try:
+            return await handler(request, model, meter)
+        except BaseException as exc:  # a stream's meter ends in the stream; this is a no-op
+            meter.failed(exc)
+            raise
 
     return router
 
@@ -83,19 +90,24 @@ class _Handlers:
     def __init__(self, deps: GeminiDeps) -> None:
         self._deps = deps
 
-    async def _request(self, request: Request, model: str) -> Any:
+    async def _request(self, request: Request, model: str, meter: Meter) -> GenerateRequest:
         limit = self._deps.max_request_bytes
         body, data = await read_model_and_json(request, wire.GenerateContentRequest, limit)
-        return replace(decode.decode_generate_request(model, body), native=data)
+        core_request = replace(decode.decode_generate_request(model, body), native=data)
+        await meter.reserve(
+            lambda: self._deps.generation.prompt_tokens(core_request, meter.project)
+        )
+        return core_request
 
-    async def generate(self, request: Request, model: str, project: str) -> Response:
-        core_request = await self._request(request, model)
-        response = await self._deps.generation.generate(core_request, project)
+    async def generate(self, request: Request, model: str, meter: Meter) -> Response:
+        core_request = await self._request(request, model, meter)
+        response = await self._deps.generation.generate(core_request, meter.project)
+        await meter.done(response.usage, response.model_version)
         return JSONResponse(encode.encode_response(response))
 
-    async def stream(self, request: Request, model: str, project: str) -> Response:
-        core_request = await self._request(request, model)
-        chunks = self._deps.generation.stream(core_request, project)
+    async def stream(self, request: Request, model: str, meter: Meter) -> Response:
+        core_request = await self._request(request, model, meter)
+        chunks = meter.watch(self._deps.generation.stream(core_request, meter.project))
         # Failures before the first chunk (unknown model, context overflow) are plain HTTP
         # errors; only later ones travel in-band.
         first = await anext(chunks)
@@ -104,7 +116,7 @@ class _Handlers:
             return StreamingResponse(sse_stream(payloads), media_type="text/event-stream")
         return StreamingResponse(json_array_stream(payloads), media_type="application/json")
 
-    async def count_tokens(self, request: Request, model: str, project: str) -> Response:
+    async def count_tokens(self, request: Request, model: str, meter: Meter) -> Response:
         body = await read_model(request, wire.CountTokensRequest, self._deps.max_request_bytes)
         if body.generate_content_request is not None:
             inner = decode.decode_generate_request(model, body.generate_content_request)
@@ -115,7 +127,9 @@ class _Handlers:
             raise InvalidArgument(
                 "countTokens needs contents or generateContentRequest.", field="contents"
             )
-        total = await self._deps.generation.count_tokens(model, contents, system, project)
+        total = await self._deps.generation.count_tokens(model, contents, system, meter.project)
+        # Counting is free and spends no tokens (as at Google); the call is still a request.
+        await meter.done(Usage(), self._deps.registry.resolve(model).local.id)
         return JSONResponse(encode.encode_count_tokens(total))
 
 

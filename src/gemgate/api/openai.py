@@ -35,6 +35,7 @@ from gemgate.core.types import GenerateRequest, StreamChunk
 from gemgate.dialects.openai import decode, encode
 from gemgate.dialects.openai import schemas as wire
 from gemgate.dialects.openai.errors import error_body, from_validation_error
+from gemgate.services.accounting import Accountant, Meter
 from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService, Principal
@@ -53,6 +54,7 @@ class OpenAIDeps:
     generation: GenerationService
     keys: KeyService
     max_request_bytes: int
+    accountant: Accountant
     created: int  # what model objects report as `created`: when this server started
     embeddings: EmbeddingService | None = None
 
@@ -128,24 +130,36 @@ class _Handlers:
             raise from_validation_error(exc) from exc
 
     async def chat_completions(self, request: Request) -> Response:
-        self._authenticate(request)
+        principal = self._authenticate(request)
         body = await self._request(request)
-        core_request = decode.decode_chat_request(body)
-        if body.stream:
-            include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            return await self._stream(core_request, include_usage)
-        response = await self._deps.generation.generate(core_request)
+        meter = await self._deps.accountant.admit(principal, "chat.completions", body.model)
+        try:
+            core_request = decode.decode_chat_request(body)
+            generation = self._deps.generation
+            await meter.reserve(lambda: generation.prompt_tokens(core_request, principal.project))
+            if body.stream:
+                include_usage = bool(body.stream_options and body.stream_options.include_usage)
+                return await self._stream(core_request, include_usage, meter)
+            response = await self._deps.generation.generate(core_request, principal.project)
+        except BaseException as exc:  # a stream's meter ends in the stream; this is a no-op
+            meter.failed(exc)
+            raise
+        await meter.done(response.usage, response.model_version)
         return JSONResponse(encode.encode_completion(response))
 
     async def embeddings(self, request: Request) -> Response:
-        self._authenticate(request)
+        principal = self._authenticate(request)
         if self._deps.embeddings is None:  # the route is mounted only with a service
             raise InvalidArgument("Embeddings are not served.", field="model")
         data = parse_json(await read_body(request, self._deps.max_request_bytes))
-        return await openai_embeddings_response(self._deps.embeddings, data)
+        return await openai_embeddings_response(
+            self._deps.embeddings, data, self._deps.accountant, principal
+        )
 
-    async def _stream(self, core_request: GenerateRequest, include_usage: bool) -> Response:
-        chunks = self._deps.generation.stream(core_request)
+    async def _stream(
+        self, core_request: GenerateRequest, include_usage: bool, meter: Meter
+    ) -> Response:
+        chunks = meter.watch(self._deps.generation.stream(core_request, meter.project))
         # Failures before the first chunk (unknown model, refused input) are plain HTTP
         # errors; only later ones travel in-band.
         first = await anext(chunks)

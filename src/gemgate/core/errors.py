@@ -72,6 +72,21 @@ class ResourceExhausted(GemgateError):
     code = Code.RESOURCE_EXHAUSTED
 
 
+class QuotaExceeded(ResourceExhausted):
+    """A key's limit is used up: which one (`quota_id`, its value) and when to retry.
+
+    `retry_after` is None when waiting will not help (a spent budget).
+    """
+
+    def __init__(
+        self, message: str, *, quota_id: str, limit: float, retry_after: float | None
+    ) -> None:
+        super().__init__(message, field=None)
+        self.quota_id = quota_id
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class Unavailable(GemgateError):
     code = Code.UNAVAILABLE
 

@@ -226,6 +226,17 @@ class EngineProvider(Protocol):
 
 
 @dataclass(frozen=True)
+class KeyLimits:
+    """What one key may spend; None (or no models) means unlimited."""
+
+    rpm: int | None = None  # requests per minute
+    tpm: int | None = None  # tokens per minute
+    daily_tokens: int | None = None  # tokens per UTC day
+    budget_usd: float | None = None  # lifetime spend
+    models: tuple[str, ...] = ()  # model ids the key may call (as in the URL)
+
+
+@dataclass(frozen=True)
 class ApiKeyRecord:
     id: str
     project: str
@@ -233,6 +244,7 @@ class ApiKeyRecord:
     prefix: str
     created_at: float
     revoked_at: float | None = None
+    limits: KeyLimits = field(default_factory=KeyLimits)
 
 
 class KeyStore(Protocol):
@@ -240,11 +252,94 @@ class KeyStore(Protocol):
 
     def find_by_hash(self, secret_hash: str) -> ApiKeyRecord | None: ...
 
+    def get(self, key_id: str) -> ApiKeyRecord | None: ...
+
     def list(self) -> list[ApiKeyRecord]: ...
 
     def revoke(self, key_id: str, when: float) -> bool: ...
 
+    def rotate(self, key_id: str, secret_hash: str, prefix: str) -> bool:
+        """Replace an active key's secret; the old one stops matching at once."""
+
     def count(self) -> int: ...
+
+
+class Counters(Protocol):
+    """Named numeric counters that expire; shared by every replica when backed by Redis."""
+
+    async def take(self, name: str, amount: float, limit: float, ttl: float) -> float | None:
+        """Add `amount` if the counter is below `limit`: the value after, or None (refused).
+
+        Atomic: N concurrent takes of 1 with limit L admit exactly L per counter life. A
+        counter is created at 0 and expires `ttl` seconds after it was created.
+        """
+
+    async def add(self, name: str, amount: float, ttl: float | None) -> float:
+        """Add `amount` (created at 0, expiring after ttl seconds; None: never)."""
+
+    async def get(self, name: str) -> float | None:
+        """The value, or None when the counter does not exist (never set, or expired)."""
+
+    async def seed(self, name: str, value: float, ttl: float | None) -> None:
+        """Set the counter only if it does not exist (restores state after a restart)."""
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """One ledger row: what a request asked for, what served it, what it used and cost."""
+
+    time: float
+    key_id: str | None
+    project: str
+    method: str  # generateContent, streamGenerateContent, countTokens, chat.completions, ...
+    model_asked: str
+    model_served: str = ""
+    deployment: str = ""  # local:<model id>; upstream deployments name theirs
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    candidates_tokens: int = 0
+    thoughts_tokens: int = 0
+    tool_use_prompt_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    status: str = "OK"  # OK, a canonical error code, or CANCELLED (the client went away)
+    error: str = ""
+
+    @property
+    def total_tokens(self) -> int:
+        return (
+            self.prompt_tokens
+            + self.candidates_tokens
+            + self.thoughts_tokens
+            + self.tool_use_prompt_tokens
+        )
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """A ledger summary for one group (a key, a model or a day)."""
+
+    group: str
+    requests: int
+    errors: int
+    prompt_tokens: int
+    cached_tokens: int
+    candidates_tokens: int
+    thoughts_tokens: int
+    cost_usd: float
+
+
+class UsageStore(Protocol):
+    def add_many(self, records: Sequence[UsageRecord]) -> None: ...
+
+    def summary(self, by: str, since: float, key_id: str | None = None) -> list[UsageTotals]:
+        """Totals grouped `by` key, model (asked) or day (UTC), from `since` on."""
+
+    def spent(self, key_id: str, since: float = 0.0) -> tuple[int, float]:
+        """Tokens and USD a key has used since `since`."""
 
 
 class CachedContentStore(Protocol):
@@ -259,6 +354,22 @@ class CachedContentStore(Protocol):
     def delete(self, cache_id: str) -> bool: ...
 
     def delete_expired(self, now: float) -> Sequence[str]: ...
+
+
+class ResponseCache(Protocol):
+    """Stored answers to reproducible requests, under keys the generation service derives.
+
+    Entries are held per project, live `ttl` and are bounded in number; in process
+    (store/responses.py) or in Redis, shared by replicas (store/redis_responses.py). A cache
+    that cannot answer misses: it never fails a request.
+    """
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def get(self, project: str, key: str) -> GenerateResponse | None: ...
+
+    async def put(self, project: str, key: str, response: GenerateResponse) -> None: ...
 
 
 class FileStore(Protocol):

@@ -24,6 +24,9 @@ from gemgate.services.prompting import chat_messages
 from gemgate.services.relaying import Relay
 from gemgate.services.tools import plan_tools, tool_prompt
 
+# The store's column width (PostgreSQL refuses longer text; SQLite would keep it).
+DISPLAY_NAME_CHARS = 256
+
 DEFAULT_TTL_SECONDS = 3600.0
 CACHE_PREFIX = "cachedContents/"
 
@@ -65,6 +68,10 @@ class CacheService:
     async def create(self, project: str, draft: CacheDraft) -> CachedContent:
         if not draft.contents:
             raise InvalidArgument("contents is required to create a cache.", field="contents")
+        if len(draft.display_name) > DISPLAY_NAME_CHARS:
+            raise InvalidArgument(
+                f"displayName is longer than {DISPLAY_NAME_CHARS} characters.", field="displayName"
+            )
         if self._relay is not None and self._relay.serves(draft.model):
             return await self._create_upstream(self._relay, project, draft)
         model = self._registry.resolve(draft.model)

@@ -12,7 +12,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 from gemgate.core.errors import InvalidArgument, NotFound
-from gemgate.core.ports import EngineEvent, EngineProvider, OutputConstraint, SamplingParams
+from gemgate.core.ports import (
+    EngineEvent,
+    EngineProvider,
+    OutputConstraint,
+    ResponseCache,
+    SamplingParams,
+)
 from gemgate.core.types import (
     Candidate,
     Content,
@@ -34,7 +40,7 @@ from gemgate.services.models import ModelRegistry, ResolvedModel, strip_resource
 from gemgate.services.prompting import chat_messages
 from gemgate.services.reasoning import scaffold_for, think_then_answer
 from gemgate.services.relaying import Relay
-from gemgate.services.response_cache import ResponseCache, reproducible, request_key
+from gemgate.services.response_cache import reproducible, request_key
 from gemgate.services.shaping import CallShaper, Shaper, TextShaper
 from gemgate.services.signatures import Signer
 from gemgate.services.structured import JSON_MIME, response_constraint
@@ -91,6 +97,19 @@ class GenerationService:
         messages = chat_messages(contents, system_instruction, resolved.local.id)
         return await engine.count_tokens(await engine.render(messages))
 
+    async def prompt_tokens(self, request: GenerateRequest, project: str = OPEN_PROJECT) -> int:
+        """What countTokens says of the request's contents and system instruction.
+
+        Quotas reserve this before the request runs (tools and a cached prefix not included).
+        A relayed request reserves nothing: asking the upstream first would cost a round trip
+        (and OpenAI-compatible servers cannot count); its real usage settles the quota.
+        """
+        if self._relay is not None and self._relay.serves(request.model):
+            return 0
+        return await self.count_tokens(
+            request.model, request.contents, request.system_instruction, project
+        )
+
     async def generate(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> GenerateResponse:
@@ -144,7 +163,7 @@ class GenerationService:
         key = None
         if self._responses is not None and self._responses.enabled and reproducible(request):
             key = request_key(project, strip_resource_prefix(request.model), request)
-            if (hit := self._responses.get(key)) is not None:
+            if (hit := await self._responses.get(project, key)) is not None:
                 yield _replay(hit)
                 return
         plan = await self._plan(request)
@@ -168,7 +187,8 @@ class GenerationService:
             chunks.append(chunk)
             yield chunk
         if key is not None and self._responses is not None:
-            self._responses.put(key, self._aggregate(chunks, request.config.response_logprobs))
+            response = self._aggregate(chunks, request.config.response_logprobs)
+            await self._responses.put(project, key, response)
 
     async def _plan(self, request: GenerateRequest) -> _Plan:
         resolved = self._registry.resolve(request.model)

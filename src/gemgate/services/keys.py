@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gemgate.core.errors import InvalidArgument, PermissionDenied
-from gemgate.core.ports import ApiKeyRecord, KeyStore
+from gemgate.core.ports import ApiKeyRecord, KeyLimits, KeyStore
 
 KEY_PREFIX = "sk-"
 OPEN_PROJECT = "default"
@@ -25,10 +25,15 @@ class Principal:
 
     project: str
     key_id: str | None
+    limits: KeyLimits = field(default_factory=KeyLimits)
 
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _new_secret() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 class KeyService:
@@ -37,16 +42,31 @@ class KeyService:
         self._open_when_keyless = open_when_keyless
         self._key_seen = False
 
-    def create(self, project: str, name: str = "") -> tuple[ApiKeyRecord, str]:
-        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    def create(
+        self, project: str, name: str = "", limits: KeyLimits | None = None
+    ) -> tuple[ApiKeyRecord, str]:
+        secret = _new_secret()
         record = ApiKeyRecord(
             id=secrets.token_hex(8),
             project=project,
             name=name,
             prefix=secret[:10],
             created_at=time.time(),
+            limits=limits or KeyLimits(),
         )
         self._store.add(record, hash_secret(secret))
+        return record, secret
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        return self._store.get(key_id)
+
+    def rotate(self, key_id: str) -> tuple[ApiKeyRecord, str] | None:
+        """A new secret for an active key (same id, project and limits); None if none."""
+        secret = _new_secret()
+        if not self._store.rotate(key_id, hash_secret(secret), secret[:10]):
+            return None
+        record = self._store.get(key_id)
+        assert record is not None  # rotated just now; keys are never deleted
         return record, secret
 
     def list(self) -> list[ApiKeyRecord]:
@@ -79,4 +99,4 @@ class KeyService:
         record = self._store.find_by_hash(hash_secret(secret))
         if record is None or record.revoked_at is not None:
             raise InvalidArgument("API key not valid. Please pass a valid API key.", field="key")
-        return Principal(record.project, record.id)
+        return Principal(record.project, record.id, record.limits)

@@ -23,6 +23,8 @@ from gemgate.services.files import FILE_PREFIX, FileLimits, check_file_id, not_f
 DEFAULT_MIME = "application/octet-stream"
 SIZE_FIELD = "X-Goog-Upload-Header-Content-Length"
 OFFSET_FIELD = "X-Goog-Upload-Offset"
+# The store's column widths (PostgreSQL refuses longer text; SQLite would keep it).
+_TEXT_LIMITS = (("display_name", "file.displayName", 512), ("mime_type", "file.mimeType", 256))
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class UploadService:
 
     def start(self, project: str, draft: UploadDraft) -> tuple[str, UploadSession]:
         """Open a session; returns its token (to put in the upload URL) and the session."""
+        for attribute, field, limit in _TEXT_LIMITS:
+            if len(getattr(draft, attribute) or "") > limit:
+                raise InvalidArgument(f"{field} is longer than {limit} characters.", field=field)
         self._check_limits(project, draft.declared_bytes)
         file_id = self._new_file_id(draft.name)
         now = self._clock()

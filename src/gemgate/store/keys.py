@@ -1,12 +1,12 @@
-"""API keys at rest: only a hash of each secret is stored."""
+"""API keys at rest: only a hash of each secret is stored, with the key's limits."""
 
 from __future__ import annotations
 
-from sqlalchemy import Float, String, func, select, update
+from sqlalchemy import JSON, BigInteger, Float, Integer, String, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from gemgate.core.ports import ApiKeyRecord
+from gemgate.core.ports import ApiKeyRecord, KeyLimits
 from gemgate.store.base import Base
 
 
@@ -20,8 +20,20 @@ class ApiKeyRow(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rpm: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tpm: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    daily_tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    budget_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    models: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     def record(self) -> ApiKeyRecord:
+        limits = KeyLimits(
+            rpm=self.rpm,
+            tpm=self.tpm,
+            daily_tokens=self.daily_tokens,
+            budget_usd=self.budget_usd,
+            models=tuple(self.models or ()),
+        )
         return ApiKeyRecord(
             id=self.id,
             project=self.project,
@@ -29,6 +41,7 @@ class ApiKeyRow(Base):
             prefix=self.prefix,
             created_at=self.created_at,
             revoked_at=self.revoked_at,
+            limits=limits,
         )
 
 
@@ -39,6 +52,7 @@ class SqlKeyStore:
         self._engine = engine
 
     def add(self, record: ApiKeyRecord, secret_hash: str) -> None:
+        limits = record.limits
         with Session(self._engine) as session, session.begin():
             session.add(
                 ApiKeyRow(
@@ -49,12 +63,22 @@ class SqlKeyStore:
                     secret_hash=secret_hash,
                     created_at=record.created_at,
                     revoked_at=record.revoked_at,
+                    rpm=limits.rpm,
+                    tpm=limits.tpm,
+                    daily_tokens=limits.daily_tokens,
+                    budget_usd=limits.budget_usd,
+                    models=list(limits.models),
                 )
             )
 
     def find_by_hash(self, secret_hash: str) -> ApiKeyRecord | None:
         with Session(self._engine) as session:
             row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.secret_hash == secret_hash))
+            return row.record() if row else None
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        with Session(self._engine) as session:
+            row = session.get(ApiKeyRow, key_id)
             return row.record() if row else None
 
     def list(self) -> list[ApiKeyRecord]:
@@ -68,6 +92,15 @@ class SqlKeyStore:
                 update(ApiKeyRow)
                 .where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
                 .values(revoked_at=when)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def rotate(self, key_id: str, secret_hash: str, prefix: str) -> bool:
+        with Session(self._engine) as session, session.begin():
+            result = session.execute(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
+                .values(secret_hash=secret_hash, prefix=prefix)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -1,4 +1,5 @@
-"""The server's own secret (for thought signatures), created once and kept under the data dir."""
+"""The server's own secret (for thought signatures): created once under the data dir, or read
+from a file every replica mounts."""
 
 from __future__ import annotations
 
@@ -24,3 +25,17 @@ def load_or_create_secret(path: Path) -> bytes:
     finally:
         candidate.unlink()
     return path.read_bytes()
+
+
+def read_secret(path: Path) -> bytes:
+    """A secret from a file someone else wrote (a mounted Kubernetes Secret, say).
+
+    A text file loses its trailing newline (what `echo` and editors add); binary content,
+    such as a copied signing.key, is taken byte for byte.
+    """
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    return data.rstrip(b"\r\n")

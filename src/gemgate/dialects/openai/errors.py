@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gemgate.core.errors import Code, GemgateError, InvalidArgument
+from gemgate.core.errors import Code, GemgateError, InvalidArgument, QuotaExceeded
 
 _TYPES = {
     Code.INVALID_ARGUMENT: "invalid_request_error",
@@ -70,6 +70,9 @@ def openai_param(field: str | None) -> str | None:
 
 
 def error_code(error: GemgateError) -> str:
+    if isinstance(error, QuotaExceeded):
+        # OpenAI's own codes: a spent budget is a billing matter, the rest are rate limits.
+        return "insufficient_quota" if error.retry_after is None else "rate_limit_exceeded"
     return _SPECIAL_CODES.get((error.code, error.field or ""), error.code.value.lower())
 
 
