@@ -20,6 +20,7 @@ from google import genai
 from google.genai import errors, types
 from openai import OpenAI
 
+from tests.e2e.accounts import ADMIN_KEY, ledger_rows, make_key
 from tests.serving import RunningServer, gemgate_server
 from tests.upstreams import SIGNATURE, FakeUpstream, Fault, running_upstream, service_account
 
@@ -111,15 +112,26 @@ def relay(fake: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Itera
     key_file.write_text(json.dumps(info))
     config = data_dir / "relay.json"
     config.write_text(json.dumps(_config(fake, key_file)))
-    env = {"GEMGATE_EMBEDDING_WARMUP": "false", "GEMGATE_N_PARALLEL": "1"}
+    env = {
+        "GEMGATE_EMBEDDING_WARMUP": "false",
+        "GEMGATE_N_PARALLEL": "1",
+        "GEMGATE_ADMIN_KEY": ADMIN_KEY,
+        "GEMGATE_LEDGER_FLUSH_MS": "50",
+    }
     with gemgate_server(data_dir, env=env, extra_args=["--config", str(config)]) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def client(relay: RunningServer) -> genai.Client:
+def caller(relay: RunningServer) -> tuple[str, str]:
+    """A gemgate key (id, secret): relayed requests are authenticated and metered too."""
+    return make_key(relay.url)
+
+
+@pytest.fixture(scope="module")
+def client(relay: RunningServer, caller: tuple[str, str]) -> genai.Client:
     return genai.Client(
-        api_key="caller-key", http_options=types.HttpOptions(base_url=relay.url + "/gemini")
+        api_key=caller[1], http_options=types.HttpOptions(base_url=relay.url + "/gemini")
     )
 
 
@@ -133,8 +145,8 @@ def direct(fake: FakeUpstream) -> genai.Client:
 
 
 @pytest.fixture(scope="module")
-def oai(relay: RunningServer) -> Iterator[OpenAI]:
-    with OpenAI(base_url=relay.url + "/v1", api_key="x", max_retries=0) as client:
+def oai(relay: RunningServer, caller: tuple[str, str]) -> Iterator[OpenAI]:
+    with OpenAI(base_url=relay.url + "/v1", api_key=caller[1], max_retries=0) as client:
         yield client
 
 
@@ -205,6 +217,7 @@ def test_generate_reaches_the_upstream_byte_for_byte(
     assert relayed.body == original.body
     assert relayed.path == "/g1/v1beta/models/gemini-2.5-flash:generateContent"
     assert relayed.headers["x-goog-api-key"] == UPSTREAM_KEY  # never the caller's key
+    assert "authorization" not in relayed.headers
     assert _dump(via) == _dump(straight)
     assert via.model_version == "gemini-2.5-flash-upstream-001"
     parts = via.candidates[0].content.parts
@@ -502,3 +515,16 @@ def test_a_gemgate_file_is_uploaded_once_to_one_deployment_and_stays_there(
     sent = [r.body["contents"][0]["parts"][0]["fileData"] for r in fake.requests(owner)[1:]]
     # The SDK spells it file_uri; gemgate keeps the caller's spelling and changes only the uri.
     assert all(fd["file_uri"] == upstream_uri for fd in sent)
+
+
+def test_a_relayed_request_is_metered_with_what_the_upstream_reported(
+    relay: RunningServer, fake: FakeUpstream
+) -> None:
+    key_id, key = make_key(relay.url)
+    sdk = genai.Client(api_key=key, http_options=types.HttpOptions(base_url=relay.url + "/gemini"))
+    response = sdk.models.generate_content(model="gemini-2.5-flash", contents="metered")
+    (row,) = ledger_rows(relay, key_id, 1)
+    assert row.model_asked == "gemini-2.5-flash"
+    assert row.model_served == response.model_version == "gemini-2.5-flash-upstream-001"
+    assert (row.prompt_tokens, row.thoughts_tokens, row.total_tokens) == (7, 4, 14)
+    assert row.status == "OK"
