@@ -253,6 +253,8 @@ def test_count_tokens_is_the_upstream_count(
     straight = direct.models.count_tokens(model="gemini-2.5-flash", contents=contents)
     assert via.total_tokens == straight.total_tokens
     assert fake.requests("g1")[-1].body == fake.requests("direct")[-1].body
+    # A relayed id that is no local alias counts too (and its ledger row does not look it up).
+    assert client.models.count_tokens(model="retry-after", contents=contents).total_tokens
 
 
 def test_embed_relays_to_the_upstream_model(client: genai.Client, fake: FakeUpstream) -> None:

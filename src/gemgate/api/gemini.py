@@ -129,7 +129,9 @@ class _Handlers:
             )
         total = await self._deps.generation.count_tokens(model, contents, system, meter.project)
         # Counting is free and spends no tokens (as at Google); the call is still a request.
-        await meter.done(Usage(), self._deps.registry.resolve(model).local.id)
+        generation = self._deps.generation
+        served = model if generation.relays(model) else self._deps.registry.resolve(model).local.id
+        await meter.done(Usage(), served)
         return JSONResponse(encode.encode_count_tokens(total))
 
 

@@ -97,6 +97,10 @@ class GenerationService:
         messages = chat_messages(contents, system_instruction, resolved.local.id)
         return await engine.count_tokens(await engine.render(messages))
 
+    def relays(self, model: str) -> bool:
+        """Whether this model id is answered by an upstream (the routing table) or locally."""
+        return self._relay is not None and self._relay.serves(model)
+
     async def prompt_tokens(self, request: GenerateRequest, project: str = OPEN_PROJECT) -> int:
         """What countTokens says of the request's contents and system instruction.
 
