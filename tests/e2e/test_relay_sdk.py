@@ -529,4 +529,8 @@ def test_a_relayed_request_is_metered_with_what_the_upstream_reported(
     assert row.model_asked == "gemini-2.5-flash"
     assert row.model_served == response.model_version == "gemini-2.5-flash-upstream-001"
     assert (row.prompt_tokens, row.thoughts_tokens, row.total_tokens) == (7, 4, 14)
-    assert row.status == "OK"
+    assert row.deployment == "g1" and row.status == "OK"
+    chunks = list(sdk.models.generate_content_stream(model="gpu-cluster", contents="s"))
+    assert chunks[-1].usage_metadata is not None
+    streamed = ledger_rows(relay, key_id, 2)[-1]
+    assert (streamed.deployment, streamed.model_served) == ("o1", "llama-3-8b")

@@ -102,7 +102,7 @@ class _Handlers:
     async def generate(self, request: Request, model: str, meter: Meter) -> Response:
         core_request = await self._request(request, model, meter)
         response = await self._deps.generation.generate(core_request, meter.project)
-        await meter.done(response.usage, response.model_version)
+        await meter.done(response.usage, response.model_version, response.deployment)
         return JSONResponse(encode.encode_response(response))
 
     async def stream(self, request: Request, model: str, meter: Meter) -> Response:

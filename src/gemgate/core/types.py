@@ -197,6 +197,8 @@ class GenerateResponse:
     create_time: float
     # A Gemini upstream's own JSON for this response, sent to Gemini callers unchanged.
     native: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # The upstream deployment that answered (None: a local model).
+    deployment: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,8 @@ class StreamChunk:
     usage: Usage | None = None
     # A Gemini upstream's own JSON for this chunk, sent to Gemini callers unchanged.
     native: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # The upstream deployment that answered (None: a local model).
+    deployment: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from gemgate.core.errors import FailedPrecondition, UpstreamError
@@ -104,8 +104,8 @@ class Router:
         return self._deployments[name]
 
     async def generate(self, request: GenerateRequest, only: str | None = None) -> GenerateResponse:
-        response, _ = await self.call(request.model, lambda u, m: u.generate(m, request), only)
-        return response
+        response, name = await self.call(request.model, lambda u, m: u.generate(m, request), only)
+        return replace(response, deployment=name)
 
     async def count_tokens(self, request: GenerateRequest) -> int:
         total, _ = await self.call(request.model, lambda up, m: up.count_tokens(m, request))
@@ -131,9 +131,9 @@ class Router:
                     continue
                 self._succeeded(deployment)
                 try:  # from here on the caller has output: no second attempt
-                    yield first
+                    yield replace(first, deployment=deployment.name)
                     async for chunk in chunks:
-                        yield chunk
+                        yield replace(chunk, deployment=deployment.name)
                 finally:
                     await chunks.aclose()
                 return
