@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -24,7 +24,7 @@ class UpstreamSpec:
     name: str
     kind: str  # gemini | vertex | openai
     base_url: str | None
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never in a log line
     api_version: str = "v1beta"
     project: str | None = None
     location: str = "us-central1"
