@@ -246,6 +246,20 @@ class _Handlers:
             }
         return {"error": {"code": 404, "message": f"no method {method}"}}
 
+    async def model(self, request: Request) -> Response:
+        name = request.path_params["action"]
+        return JSONResponse(
+            {
+                "name": f"models/{name}",
+                "version": "001",
+                "displayName": f"Upstream {name}",
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 65536,
+                "supportedGenerationMethods": ["generateContent", "countTokens"],
+                "thinking": True,
+            }
+        )
+
     async def create_cache(self, request: Request) -> Response:
         dep, body = await self._record(request)
         name = f"cachedContents/up-{dep}-{len(self.fake.caches[dep]) + 1}"
@@ -325,6 +339,7 @@ def _app(fake: FakeUpstream) -> Starlette:
         routes=[
             Route("/{dep}/token", h.token, methods=["POST"]),
             Route("/{dep}/v1beta/models/{action}", h.gemini, methods=["POST"]),
+            Route("/{dep}/v1beta/models/{action}", h.model, methods=["GET"]),
             Route("/{dep}/v1beta/cachedContents", h.create_cache, methods=["POST"]),
             Route("/{dep}/upload/v1beta/files", h.upload_start, methods=["POST"]),
             Route("/{dep}/upload-session/{session}", h.upload_finish, methods=["POST"]),

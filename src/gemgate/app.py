@@ -362,6 +362,7 @@ def create_app(settings: Settings) -> FastAPI:
             settings.max_request_bytes,
             accountant,
             embeddings=embeddings,
+            relay=relay,
         )
     )
     cache_routes = caches_router(caches, keys, settings.max_request_bytes)

@@ -534,3 +534,16 @@ def test_a_relayed_request_is_metered_with_what_the_upstream_reported(
     assert chunks[-1].usage_metadata is not None
     streamed = ledger_rows(relay, key_id, 2)[-1]
     assert (streamed.deployment, streamed.model_served) == ("o1", "llama-3-8b")
+
+
+def test_models_get_and_list_show_relayed_ids(client: genai.Client) -> None:
+    studio = client.models.get(model="gemini-2.5-flash")
+    assert studio.name == "models/gemini-2.5-flash"
+    assert (studio.input_token_limit, studio.output_token_limit) == (1048576, 65536)
+    assert studio.display_name == "Upstream gemini-2.5-flash"  # the upstream's own description
+    cluster = client.models.get(model="gpu-cluster")
+    assert cluster.version == "llama-3-8b" and cluster.description is not None
+    assert "o1" in cluster.description
+    names = {m.name for m in client.models.list(config={"page_size": 1000})}
+    assert {"models/failover-500", "models/gpu-cluster", "models/gemini-2.5-flash"} <= names
+    assert "models/smollm2-135m-instruct" in names  # local models are still listed

@@ -26,6 +26,7 @@ from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
 from gemgate.services.models import ModelRegistry
+from gemgate.services.relaying import Relay
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class GeminiDeps:
     max_request_bytes: int
     accountant: Accountant
     embeddings: EmbeddingService | None = None
+    relay: Relay | None = None
 
 
 Handler = Callable[[Request, str, Meter], Awaitable[Response]]
@@ -58,15 +60,25 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
     async def list_models(request: Request) -> JSONResponse:
         authenticate(request, deps.keys)
         models, next_token = page(
-            deps.registry.list_models(),
+            _model_entries(deps),
             request.query_params.get("pageSize"),
             request.query_params.get("pageToken"),
         )
-        return JSONResponse(encode.encode_model_list(models, next_token))
+        out: dict[str, Any] = {"models": models}
+        if next_token:
+            out["nextPageToken"] = next_token
+        return JSONResponse(out)
 
     @router.get("/models/{name}")
     async def get_model(request: Request, name: str) -> JSONResponse:
         authenticate(request, deps.keys)
+        if deps.relay is not None and deps.relay.serves(name):
+            relayed, described = await deps.relay.describe(name)
+            return JSONResponse(
+                encode.encode_relayed_model(
+                    relayed.id, relayed.upstream_model, relayed.deployments, described
+                )
+            )
         return JSONResponse(encode.encode_model(deps.registry.info(name)))
 
     @router.post("/models/{name}")
@@ -84,6 +96,16 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
             raise
 
     return router
+
+
+def _model_entries(deps: GeminiDeps) -> list[dict[str, Any]]:
+    """Local models and aliases, then relayed ids (a relayed id hides a local alias of it)."""
+    relayed = deps.relay.models() if deps.relay is not None else []
+    taken = {r.id for r in relayed}
+    local = [encode.encode_model(m) for m in deps.registry.list_models() if m.id not in taken]
+    return local + [
+        encode.encode_relayed_model(r.id, r.upstream_model, r.deployments) for r in relayed
+    ]
 
 
 class _Handlers:

@@ -185,6 +185,9 @@ class Upstream(Protocol):
     async def upload_file(self, file: StoredFile, chunks: AsyncIterator[bytes]) -> str:
         """Upload a gemgate file's bytes through the upstream's Files API; its uri there."""
 
+    async def describe(self, model: str) -> dict[str, Any] | None:
+        """The upstream's own Gemini Model JSON for `model`, or None if it has none."""
+
     async def aclose(self) -> None: ...
 
 

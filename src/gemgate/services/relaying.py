@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from gemgate.core.errors import NotFound
 from gemgate.core.ports import Pin, PinStore
@@ -25,6 +26,7 @@ from gemgate.core.types import (
 )
 from gemgate.services import relay_files
 from gemgate.services.files import FileService
+from gemgate.services.models import strip_resource_prefix
 from gemgate.services.routing import Router
 
 CACHE_PREFIX = "cachedContents/"
@@ -33,6 +35,15 @@ FILE_PREFIX = "files/"
 
 def cache_resource(cache_id: str) -> str:
     return CACHE_PREFIX + cache_id.removeprefix(CACHE_PREFIX)
+
+
+@dataclass(frozen=True)
+class RelayedModel:
+    """A public id in the routing table: its first choice's upstream model, and deployments."""
+
+    id: str
+    upstream_model: str
+    deployments: tuple[str, ...]
 
 
 def file_resource(file_id: str) -> str:
@@ -97,6 +108,20 @@ class Relay:
         pin = Pin(file_resource(file.id), project, deployment, uri, self._clock())
         self._pins.add(pin)
         return uri, deployment
+
+    def models(self) -> list[RelayedModel]:
+        return [self._relayed(model) for model in self._router.models()]
+
+    def _relayed(self, model: str) -> RelayedModel:
+        targets = self._router.targets(model)
+        first = min(targets, key=lambda t: t.priority)
+        return RelayedModel(model, first.model, tuple(t.deployment for t in targets))
+
+    async def describe(self, model: str) -> tuple[RelayedModel, dict[str, Any] | None]:
+        """What gemgate knows of a relayed id, and the upstream's own description of it."""
+        relayed = self._relayed(strip_resource_prefix(model))
+        described, _ = await self._router.call(model, lambda up, m: up.describe(m))
+        return relayed, described
 
     async def count_tokens(self, request: GenerateRequest) -> int:
         return await self._router.count_tokens(request)

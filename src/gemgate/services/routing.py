@@ -100,6 +100,12 @@ class Router:
     def serves(self, model: str) -> bool:
         return strip_resource_prefix(model) in self._routes
 
+    def targets(self, model: str) -> list[Target]:
+        return list(self._routes[strip_resource_prefix(model)])
+
+    def models(self) -> list[str]:
+        return list(self._routes)
+
     def deployment(self, name: str) -> Deployment:
         return self._deployments[name]
 

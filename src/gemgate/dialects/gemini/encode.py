@@ -160,6 +160,26 @@ def encode_model(info: core.ModelInfo) -> dict[str, Any]:
     return out
 
 
+def encode_relayed_model(
+    public_id: str,
+    upstream_model: str,
+    deployments: tuple[str, ...],
+    upstream: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A relayed id: the upstream's own description under the public name when it gave one
+    (token limits, thinking), else what gemgate knows."""
+    names = {"name": f"models/{public_id}", "baseModelId": public_id}
+    if upstream is not None:
+        return {**upstream, **names}
+    return {
+        **names,
+        "version": upstream_model,
+        "displayName": f"{public_id} (relayed)",
+        "description": f"Relayed to {upstream_model} on {', '.join(deployments)}.",
+        "supportedGenerationMethods": SUPPORTED_METHODS,
+    }
+
+
 def encode_model_list(models: list[core.ModelInfo], next_token: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {"models": [encode_model(m) for m in models]}
     if next_token:

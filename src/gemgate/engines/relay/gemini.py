@@ -150,6 +150,14 @@ class GeminiUpstream:
     async def delete_cache(self, name: str) -> None:
         await self._http.send_json("DELETE", self._endpoint.resource_url(name), None, _ignore)
 
+    async def describe(self, model: str) -> dict[str, Any] | None:
+        """AI Studio's models.get (token limits, thinking, methods); Vertex's publisher models
+        speak another shape, so they describe nothing."""
+        if not isinstance(self._endpoint, StudioEndpoint):
+            return None
+        url = self._endpoint.resource_url(f"models/{model}")
+        return await self._http.send_json("GET", url, None, dict)
+
     async def upload_file(self, file: core.StoredFile, chunks: AsyncIterator[bytes]) -> str:
         """Google's resumable upload in one shot: start, then upload-and-finalize."""
         if not isinstance(self._endpoint, StudioEndpoint):

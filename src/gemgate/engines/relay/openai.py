@@ -7,6 +7,7 @@ Gemini -> chat/completions and back with dialects/openai/relay.py.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
 from gemgate.core import types as core
 from gemgate.core.errors import InvalidArgument
@@ -65,6 +66,9 @@ class OpenAIUpstream:
 
     async def delete_cache(self, name: str) -> None:
         raise InvalidArgument("An OpenAI-compatible upstream has no caches.", field="name")
+
+    async def describe(self, model: str) -> dict[str, Any] | None:
+        return None  # OpenAI's model objects carry no limits or methods
 
     async def upload_file(self, file: core.StoredFile, chunks: AsyncIterator[bytes]) -> str:
         raise InvalidArgument(
