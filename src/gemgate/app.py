@@ -6,6 +6,7 @@ Nothing else wires components together; everything hangs off objects built here.
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import logging
 import time
@@ -27,11 +28,17 @@ from gemgate.api.health import health_router
 from gemgate.api.openai import OPENAI_PREFIX, OpenAIDeps, openai_router
 from gemgate.api.timing import ServerTiming
 from gemgate.api.uploads import uploads_router
-from gemgate.config import EmbeddingModelSettings, LocalModelSettings, Settings
+from gemgate.config import (
+    DeploymentSettings,
+    EmbeddingModelSettings,
+    LocalModelSettings,
+    Settings,
+)
 from gemgate.core.ports import Counters, ResponseCache
 from gemgate.engines.embeddings.provider import EmbeddingModelSpec, LocalEmbedders
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
+from gemgate.engines.relay.build import UpstreamSpec, build_upstream
 from gemgate.jobs.sweeper import sweep_forever
 from gemgate.services.accounting import Accountant
 from gemgate.services.caches import CacheService
@@ -43,6 +50,8 @@ from gemgate.services.media import MediaResolver
 from gemgate.services.models import EmbeddingModel, LocalModel, ModelRegistry
 from gemgate.services.pricing import Price, Pricing
 from gemgate.services.quotas import QuotaService
+from gemgate.services.relaying import Relay
+from gemgate.services.routing import Deployment, RetryPolicy, Router, Target
 from gemgate.services.signatures import Signer
 from gemgate.services.uploads import UploadService
 from gemgate.services.usage import UsageLedger
@@ -52,6 +61,7 @@ from gemgate.store.counters import MemoryCounters
 from gemgate.store.database import PoolOptions, connect, open_database
 from gemgate.store.files import SqlFileStore
 from gemgate.store.keys import SqlKeyStore
+from gemgate.store.pins import SqlPinStore
 from gemgate.store.redis_counters import RedisCounters
 from gemgate.store.redis_responses import RedisResponseCache
 from gemgate.store.responses import MemoryResponseCache
@@ -176,6 +186,48 @@ def _warm_embeddings(settings: Settings, embedders: LocalEmbedders) -> asyncio.T
     return task
 
 
+def _upstream_spec(deployment: DeploymentSettings) -> UpstreamSpec:
+    credentials = deployment.credentials_file
+    return UpstreamSpec(
+        name=deployment.name,
+        kind=deployment.kind,
+        base_url=deployment.base_url,
+        api_key=deployment.key(),
+        api_version=deployment.api_version,
+        project=deployment.project,
+        location=deployment.location,
+        credentials_file=Path(credentials).expanduser() if credentials else None,
+        token_uri=deployment.token_uri,
+        max_concurrency=deployment.max_concurrency,
+        timeout_seconds=deployment.timeout_seconds,
+        connect_timeout_seconds=deployment.connect_timeout_seconds,
+    )
+
+
+def build_relay(settings: Settings, database: Engine, files: FileService) -> Relay | None:
+    """The routing table's deployments and targets; None when nothing is relayed."""
+    if not settings.routes:
+        return None
+    deployments = [
+        Deployment(d.name, build_upstream(_upstream_spec(d)), d.max_concurrency)
+        for d in settings.deployments
+    ]
+    routes = {
+        model: [Target(t.deployment, t.model or model, t.weight, t.priority) for t in targets]
+        for model, targets in settings.routes.items()
+    }
+    r = settings.retry
+    policy = RetryPolicy(
+        r.max_attempts,
+        r.backoff_initial_seconds,
+        r.backoff_max_seconds,
+        r.retry_after_max_seconds,
+        r.eject_after_failures,
+        r.eject_seconds,
+    )
+    return Relay(Router(deployments, routes, policy), SqlPinStore(database), files)
+
+
 def build_registry(settings: Settings) -> ModelRegistry:
     local = [
         LocalModel(
@@ -221,12 +273,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     uploads = UploadService(file_store, blobs, limits)
     media = MediaResolver(files, settings.max_document_bytes)
+    relay = build_relay(settings, database, files)
     caches = CacheService(
         SqlCachedContentStore(database),
         registry,
         engines,
         settings.cache_min_tokens,
         media=media,
+        relay=relay,
     )
     generation = GenerationService(
         registry,
@@ -236,13 +290,14 @@ def create_app(settings: Settings) -> FastAPI:
         responses,
         stream_interval=settings.stream_interval_ms / 1000,
         media=media,
+        relay=relay,
     )
     embedders = LocalEmbedders(
         [_embedding_spec(m) for m in settings.embedding_models],
         n_threads=settings.n_threads,
         max_batch=settings.embedding_max_batch,
     )
-    embeddings = EmbeddingService(registry, embedders)
+    embeddings = EmbeddingService(registry, embedders, relay)
     accountant, counters = _accountant(settings, database)
 
     @asynccontextmanager
@@ -256,6 +311,9 @@ def create_app(settings: Settings) -> FastAPI:
             for sweep in (files.sweep, uploads.sweep)
         ]
         warm_up = _warm_embeddings(settings, embedders)
+        # Everything built so far lives as long as the process: keep it out of the cyclic
+        # collector's full passes, which otherwise stall every request in flight.
+        gc.freeze()
         yield
         sweeper.cancel()
         for task in file_sweepers:
@@ -263,6 +321,8 @@ def create_app(settings: Settings) -> FastAPI:
         if warm_up is not None:
             warm_up.cancel()
         embedders.close()
+        if relay is not None:
+            await relay.aclose()
         await engines.aclose()
         await accountant.ledger.aclose()  # every metered request's row is written
         await counters.aclose()
@@ -302,6 +362,7 @@ def create_app(settings: Settings) -> FastAPI:
             settings.max_request_bytes,
             accountant,
             embeddings=embeddings,
+            relay=relay,
         )
     )
     cache_routes = caches_router(caches, keys, settings.max_request_bytes)

@@ -10,9 +10,9 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -132,6 +132,100 @@ def _bundled_models() -> list[LocalModelSettings]:
     ]
 
 
+class DeploymentSettings(BaseModel):
+    """One upstream endpoint with its own credential: AI Studio, Vertex AI or OpenAI-compatible."""
+
+    name: str = Field(description="Name routes refer to (and files/caches are pinned to).")
+    kind: Literal["gemini", "vertex", "openai"] = Field(
+        description="gemini: Google AI Studio REST; vertex: Vertex AI (service account); "
+        "openai: any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, OpenAI)."
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Upstream base URL. gemini: default https://generativelanguage.googleapis.com;"
+        " vertex: default https://{location}-aiplatform.googleapis.com; openai: required, "
+        "up to and including /v1.",
+    )
+    api_version: str = Field(default="v1beta", description="AI Studio API version in URLs.")
+    api_key: SecretStr | None = Field(
+        default=None, description="Upstream API key (gemini: x-goog-api-key; openai: Bearer)."
+    )
+    api_key_env: str | None = Field(
+        default=None, description="Name of an environment variable holding the upstream key."
+    )
+    project: str | None = Field(default=None, description="Vertex AI project id.")
+    location: str = Field(default="us-central1", description="Vertex AI region (or 'global').")
+    credentials_file: str | None = Field(
+        default=None, description="Vertex AI service-account JSON key file."
+    )
+    token_uri: str | None = Field(
+        default=None, description="OAuth2 token endpoint (default: the key file's token_uri)."
+    )
+    max_concurrency: int = Field(
+        default=64, ge=1, description="Requests in flight to this deployment; more wait."
+    )
+    timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Longest wait for the upstream's next bytes."
+    )
+    connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait to connect to the upstream."
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> DeploymentSettings:
+        if self.kind == "openai" and not self.base_url:
+            raise ValueError(f"deployment {self.name!r}: an openai deployment needs base_url")
+        if self.kind == "vertex" and not (self.project and self.credentials_file):
+            raise ValueError(
+                f"deployment {self.name!r}: a vertex deployment needs project and credentials_file"
+            )
+        return self
+
+    def key(self) -> str | None:
+        """The upstream key: given inline, or read from the named environment variable."""
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+class RouteTargetSettings(BaseModel):
+    """One deployment that can answer a public model id."""
+
+    deployment: str = Field(description="Name of a deployment.")
+    model: str | None = Field(
+        default=None, description="The upstream's model id (default: the public id)."
+    )
+    weight: float = Field(
+        default=1.0, gt=0, description="Share of traffic among targets of equal priority."
+    )
+    priority: int = Field(
+        default=0, description="Lower goes first; higher priorities are fallbacks."
+    )
+
+
+class RetrySettings(BaseModel):
+    """How the router retries, backs off and ejects unhealthy deployments."""
+
+    max_attempts: int = Field(
+        default=3, ge=1, description="Attempts per request, across deployments."
+    )
+    backoff_initial_seconds: float = Field(
+        default=0.25, ge=0, description="First backoff before retrying a deployment."
+    )
+    backoff_max_seconds: float = Field(default=8.0, ge=0, description="Longest backoff.")
+    retry_after_max_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Longest Retry-After honoured; a longer one moves on (or fails).",
+    )
+    eject_after_failures: int = Field(
+        default=3, ge=1, description="Consecutive failures that eject a deployment."
+    )
+    eject_seconds: float = Field(
+        default=30.0, gt=0, description="How long an ejected deployment gets no traffic."
+    )
+
+
 class PriceSettings(BaseModel):
     """What one model's tokens cost, in USD per 1M tokens."""
 
@@ -242,6 +336,16 @@ class Settings(BaseSettings):
         ge=0,
         description="Streams send what has been generated at most this often (0: per token).",
     )
+    deployments: list[DeploymentSettings] = Field(
+        default_factory=list, description="Upstream endpoints gemgate relays to."
+    )
+    routes: dict[str, list[RouteTargetSettings]] = Field(
+        default_factory=dict,
+        description="Public model id -> the deployments that answer it (relayed, not local).",
+    )
+    retry: RetrySettings = Field(
+        default_factory=RetrySettings, description="Retries, backoff and ejection for relays."
+    )
     engine_log_level: int = Field(
         default=-1, description="llama.cpp verbosity (-1 quiet, higher = chattier)."
     )
@@ -322,6 +426,19 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().encode("utf-8")) < 16:
             raise ValueError("signing_secret must be at least 16 bytes (use 32 random ones)")
         return value
+
+    @model_validator(mode="after")
+    def _routes_name_deployments(self) -> Settings:
+        names = {d.name for d in self.deployments}
+        for model, targets in self.routes.items():
+            if not targets:
+                raise ValueError(f"route {model!r} has no deployments")
+            for target in targets:
+                if target.deployment not in names:
+                    raise ValueError(
+                        f"route {model!r} names unknown deployment {target.deployment!r}"
+                    )
+        return self
 
     @property
     def sql_url(self) -> str:

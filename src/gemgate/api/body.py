@@ -52,8 +52,15 @@ def parse_json(raw: bytes) -> dict[str, Any]:
 
 
 async def read_model(request: Request, model: type[M], limit: int) -> M:
+    return (await read_model_and_json(request, model, limit))[0]
+
+
+async def read_model_and_json(
+    request: Request, model: type[M], limit: int
+) -> tuple[M, dict[str, Any]]:
+    """The validated body and the JSON it came as (relayed unchanged to Gemini upstreams)."""
     data = parse_json(await read_body(request, limit))
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), data
     except ValidationError as exc:
         raise from_validation_error(exc) from exc

@@ -49,7 +49,7 @@ def caches_router(caches: CacheService, keys: KeyService, max_request_bytes: int
             if body.expire_time is not None
             else None
         )
-        cache = caches.update(principal.project, cache_id, ttl, expire)
+        cache = await caches.update(principal.project, cache_id, ttl, expire)
         return JSONResponse(encode.encode_cached_content(cache))
 
     @router.delete("/cachedContents/{cache_id}")

@@ -6,13 +6,14 @@ these only read the body, call the service and encode the answer.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from gemgate.api.body import read_model
+from gemgate.api.body import read_model, read_model_and_json
 from gemgate.core.types import Usage
 from gemgate.dialects.gemini import decode, encode
 from gemgate.dialects.gemini import schemas as wire
@@ -38,8 +39,9 @@ class GeminiEmbeddingHandlers:
         return JSONResponse(encode.encode_embedding(response))
 
     async def batch_embed_contents(self, request: Request, model: str, meter: Meter) -> Response:
-        body = await read_model(request, wire.BatchEmbedContentsRequest, self._limit)
-        response = await self._service.embed(decode.decode_batch_embed_request(model, body))
+        body, data = await read_model_and_json(request, wire.BatchEmbedContentsRequest, self._limit)
+        core_request = decode.decode_batch_embed_request(model, body)
+        response = await self._service.embed(replace(core_request, native=data))
         await meter.done(Usage(prompt_tokens=response.prompt_tokens), response.model)
         return JSONResponse(encode.encode_batch_embeddings(response))
 

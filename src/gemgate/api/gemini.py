@@ -6,14 +6,14 @@ Mounted by the app under /gemini and at the root, for v1, v1beta, v1alpha and no
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from gemgate.api.auth import authenticate
-from gemgate.api.body import read_model
+from gemgate.api.body import read_model, read_model_and_json
 from gemgate.api.embeddings import GeminiEmbeddingHandlers
 from gemgate.api.framing import json_array_stream, sse_stream
 from gemgate.api.paging import page
@@ -26,6 +26,7 @@ from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.generation import GenerationService
 from gemgate.services.keys import KeyService
 from gemgate.services.models import ModelRegistry
+from gemgate.services.relaying import Relay
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class GeminiDeps:
     max_request_bytes: int
     accountant: Accountant
     embeddings: EmbeddingService | None = None
+    relay: Relay | None = None
 
 
 Handler = Callable[[Request, str, Meter], Awaitable[Response]]
@@ -58,15 +60,25 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
     async def list_models(request: Request) -> JSONResponse:
         authenticate(request, deps.keys)
         models, next_token = page(
-            deps.registry.list_models(),
+            _model_entries(deps),
             request.query_params.get("pageSize"),
             request.query_params.get("pageToken"),
         )
-        return JSONResponse(encode.encode_model_list(models, next_token))
+        out: dict[str, Any] = {"models": models}
+        if next_token:
+            out["nextPageToken"] = next_token
+        return JSONResponse(out)
 
     @router.get("/models/{name}")
     async def get_model(request: Request, name: str) -> JSONResponse:
         authenticate(request, deps.keys)
+        if deps.relay is not None and deps.relay.serves(name):
+            relayed, described = await deps.relay.describe(name)
+            return JSONResponse(
+                encode.encode_relayed_model(
+                    relayed.id, relayed.upstream_model, relayed.deployments, described
+                )
+            )
         return JSONResponse(encode.encode_model(deps.registry.info(name)))
 
     @router.post("/models/{name}")
@@ -86,13 +98,24 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
     return router
 
 
+def _model_entries(deps: GeminiDeps) -> list[dict[str, Any]]:
+    """Local models and aliases, then relayed ids (a relayed id hides a local alias of it)."""
+    relayed = deps.relay.models() if deps.relay is not None else []
+    taken = {r.id for r in relayed}
+    local = [encode.encode_model(m) for m in deps.registry.list_models() if m.id not in taken]
+    return local + [
+        encode.encode_relayed_model(r.id, r.upstream_model, r.deployments) for r in relayed
+    ]
+
+
 class _Handlers:
     def __init__(self, deps: GeminiDeps) -> None:
         self._deps = deps
 
     async def _request(self, request: Request, model: str, meter: Meter) -> GenerateRequest:
-        body = await read_model(request, wire.GenerateContentRequest, self._deps.max_request_bytes)
-        core_request = decode.decode_generate_request(model, body)
+        limit = self._deps.max_request_bytes
+        body, data = await read_model_and_json(request, wire.GenerateContentRequest, limit)
+        core_request = replace(decode.decode_generate_request(model, body), native=data)
         await meter.reserve(
             lambda: self._deps.generation.prompt_tokens(core_request, meter.project)
         )
@@ -101,7 +124,7 @@ class _Handlers:
     async def generate(self, request: Request, model: str, meter: Meter) -> Response:
         core_request = await self._request(request, model, meter)
         response = await self._deps.generation.generate(core_request, meter.project)
-        await meter.done(response.usage, response.model_version)
+        await meter.done(response.usage, response.model_version, response.deployment)
         return JSONResponse(encode.encode_response(response))
 
     async def stream(self, request: Request, model: str, meter: Meter) -> Response:
@@ -128,7 +151,9 @@ class _Handlers:
             )
         total = await self._deps.generation.count_tokens(model, contents, system, meter.project)
         # Counting is free and spends no tokens (as at Google); the call is still a request.
-        await meter.done(Usage(), self._deps.registry.resolve(model).local.id)
+        generation = self._deps.generation
+        served = model if generation.relays(model) else self._deps.registry.resolve(model).local.id
+        await meter.done(Usage(), served)
         return JSONResponse(encode.encode_count_tokens(total))
 
 

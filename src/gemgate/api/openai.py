@@ -144,7 +144,7 @@ class _Handlers:
         except BaseException as exc:  # a stream's meter ends in the stream; this is a no-op
             meter.failed(exc)
             raise
-        await meter.done(response.usage, response.model_version)
+        await meter.done(response.usage, response.model_version, response.deployment)
         return JSONResponse(encode.encode_completion(response))
 
     async def embeddings(self, request: Request) -> Response:

@@ -93,3 +93,51 @@ class Unavailable(GemgateError):
 
 class Internal(GemgateError):
     code = Code.INTERNAL
+
+
+class DeadlineExceeded(GemgateError):
+    code = Code.DEADLINE_EXCEEDED
+
+
+_CODE_OF_STATUS = {
+    400: Code.INVALID_ARGUMENT,
+    # The upstream refusing gemgate's own credential is not the caller's fault.
+    401: Code.INTERNAL,
+    403: Code.INTERNAL,
+    404: Code.NOT_FOUND,
+    408: Code.DEADLINE_EXCEEDED,
+    409: Code.FAILED_PRECONDITION,
+    429: Code.RESOURCE_EXHAUSTED,
+    500: Code.INTERNAL,
+    502: Code.UNAVAILABLE,
+    503: Code.UNAVAILABLE,
+    504: Code.DEADLINE_EXCEEDED,
+}
+
+
+class UpstreamError(GemgateError):
+    """An upstream answered with an error, or not at all.
+
+    `status` is the upstream's HTTP status; a lost connection is 502 and a timeout 504 (what
+    a gateway answers for them). The canonical code follows the status, so a caller sees what
+    the provider said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        retry_after: float | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.status = status
+        self.retry_after = retry_after
+        fallback = Code.UNAVAILABLE if status >= 500 else Code.INVALID_ARGUMENT
+        self.code = _CODE_OF_STATUS.get(status, fallback)
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another attempt: rate limits, server errors, timeouts and lost connections."""
+        return self.status in (408, 429) or self.status >= 500

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from gemgate.core.types import (
     CachedContent,
+    CacheDraft,
+    EmbedRequest,
+    EmbedResponse,
     FinishReason,
+    GenerateRequest,
     GenerateResponse,
     LogprobStep,
     StoredFile,
+    StreamChunk,
     UploadSession,
 )
 
@@ -149,6 +154,72 @@ class EmbedderProvider(Protocol):
     """Gives the embedder for a local embedding model id, loading it on first use."""
 
     async def embedder(self, model_id: str) -> Embedder: ...
+
+
+class Upstream(Protocol):
+    """One deployment of a remote provider (Gemini, Vertex AI, an OpenAI-compatible server).
+
+    Request-level, unlike Engine: it takes the whole request and answers in core types. `model`
+    is the upstream's own model id. Failures raise core.errors.UpstreamError carrying the
+    upstream's status (and Retry-After), so the router can decide whether to try again.
+    """
+
+    async def generate(self, model: str, request: GenerateRequest) -> GenerateResponse: ...
+
+    def stream(self, model: str, request: GenerateRequest) -> AsyncGenerator[StreamChunk, None]:
+        """Chunks as the upstream sends them; closing the generator closes the connection."""
+
+    async def count_tokens(self, model: str, request: GenerateRequest) -> int: ...
+
+    async def embed(self, model: str, request: EmbedRequest) -> EmbedResponse: ...
+
+    async def create_cache(
+        self, model: str, draft: CacheDraft, ttl_seconds: float
+    ) -> UpstreamCache:
+        """Create an explicit cache upstream (owned by this deployment's credential)."""
+
+    async def update_cache(self, name: str, ttl_seconds: float) -> None: ...
+
+    async def delete_cache(self, name: str) -> None: ...
+
+    async def upload_file(self, file: StoredFile, chunks: AsyncIterator[bytes]) -> str:
+        """Upload a gemgate file's bytes through the upstream's Files API; its uri there."""
+
+    async def describe(self, model: str) -> dict[str, Any] | None:
+        """The upstream's own Gemini Model JSON for `model`, or None if it has none."""
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class UpstreamCache:
+    """What an upstream said about a cache it made: its own name and the prefix's tokens."""
+
+    name: str
+    total_tokens: int
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A resource gemgate made upstream: which deployment (credential) owns it, under what name.
+
+    `resource` is gemgate's name (`cachedContents/{id}`); requests that use it go to
+    `deployment` only, with `upstream_name` in its place.
+    """
+
+    resource: str
+    project: str
+    deployment: str
+    upstream_name: str
+    create_time: float
+
+
+class PinStore(Protocol):
+    def add(self, pin: Pin) -> None: ...
+
+    def get(self, resource: str) -> Pin | None: ...
+
+    def delete(self, resource: str) -> bool: ...
 
 
 class EngineProvider(Protocol):

@@ -145,6 +145,8 @@ class GenerateRequest:
     tools: tuple[Tool, ...] = ()
     tool_config: dict[str, Any] | None = None
     cached_content: str | None = None
+    # The caller's own Gemini JSON body, kept so a Gemini upstream receives it unchanged.
+    native: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,10 @@ class GenerateResponse:
     model_version: str
     response_id: str
     create_time: float
+    # A Gemini upstream's own JSON for this response, sent to Gemini callers unchanged.
+    native: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # The upstream deployment that answered (None: a local model).
+    deployment: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,10 @@ class StreamChunk:
     response_id: str
     create_time: float
     usage: Usage | None = None
+    # A Gemini upstream's own JSON for this chunk, sent to Gemini callers unchanged.
+    native: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # The upstream deployment that answered (None: a local model).
+    deployment: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -290,6 +300,8 @@ class EmbedInput:
 class EmbedRequest:
     model: str
     inputs: tuple[EmbedInput, ...]
+    # The caller's own Gemini batchEmbedContents body, for a Gemini upstream.
+    native: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

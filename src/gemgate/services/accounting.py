@@ -122,7 +122,7 @@ class Meter:
         finally:
             await chunks.aclose()
         if last is not None and last.usage is not None:
-            await self.done(last.usage, last.model_version)
+            await self.done(last.usage, last.model_version, last.deployment)
         else:
             self.failed(Internal("the stream ended without usage"))
 

@@ -21,6 +21,7 @@ from gemgate.core.types import CachedContent, CacheDraft, GenerateRequest
 from gemgate.services.media import MediaResolver, needs_resolution
 from gemgate.services.models import ModelRegistry, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
+from gemgate.services.relaying import Relay
 from gemgate.services.tools import plan_tools, tool_prompt
 
 # The store's column width (PostgreSQL refuses longer text; SQLite would keep it).
@@ -52,7 +53,9 @@ class CacheService:
         min_tokens: int,
         clock: Callable[[], float] = time.time,
         media: MediaResolver | None = None,
+        relay: Relay | None = None,
     ) -> None:
+        self._relay = relay  # caches for relayed models live upstream, pinned to a deployment
         self._media = media
         self._store = store
         self._registry = registry
@@ -63,13 +66,15 @@ class CacheService:
         self._warm: set[str] = set()
 
     async def create(self, project: str, draft: CacheDraft) -> CachedContent:
-        model = self._registry.resolve(draft.model)
         if not draft.contents:
             raise InvalidArgument("contents is required to create a cache.", field="contents")
         if len(draft.display_name) > DISPLAY_NAME_CHARS:
             raise InvalidArgument(
                 f"displayName is longer than {DISPLAY_NAME_CHARS} characters.", field="displayName"
             )
+        if self._relay is not None and self._relay.serves(draft.model):
+            return await self._create_upstream(self._relay, project, draft)
+        model = self._registry.resolve(draft.model)
         if self._media is not None and needs_resolution(draft.contents, draft.system_instruction):
             # A cache holds what the model reads: documents become text now, so the cache
             # keeps working if the file is deleted or expires later.
@@ -114,6 +119,30 @@ class CacheService:
         self._store.add(cache)
         return cache
 
+    async def _create_upstream(
+        self, relay: Relay, project: str, draft: CacheDraft
+    ) -> CachedContent:
+        now = self._clock()
+        expires = self._expiry(now, draft.ttl_seconds, draft.expire_time)
+        cache_id = secrets.token_hex(12)
+        total = await relay.create_cache(project, cache_id, draft, expires - now)
+        cache = CachedContent(
+            id=cache_id,
+            project=project,
+            model=strip_resource_prefix(draft.model),
+            display_name=draft.display_name,
+            contents=draft.contents,
+            system_instruction=draft.system_instruction,
+            tools=draft.tools,
+            tool_config=draft.tool_config,
+            create_time=now,
+            update_time=now,
+            expire_time=expires,
+            total_tokens=total,
+        )
+        self._store.add(cache)
+        return cache
+
     async def _prefix_prompt(self, request: GenerateRequest, local_id: str) -> str:
         tools = plan_tools(request)
         section = tool_prompt(tools) if tools.calls_possible else None
@@ -143,7 +172,7 @@ class CacheService:
         now = self._clock()
         return [c for c in self._store.list(project) if c.expire_time > now]
 
-    def update(
+    async def update(
         self, project: str, name: str, ttl: float | None, expire_time: float | None
     ) -> CachedContent:
         cache = self.get(project, name)
@@ -151,11 +180,17 @@ class CacheService:
             raise InvalidArgument("Only ttl or expireTime can be updated.", field="ttl")
         now = self._clock()
         expires = self._expiry(now, ttl, expire_time)
+        if self._relay is not None and self._relay.holds(cache.id):
+            await self._relay.update_cache(project, cache.id, expires - now)
         self._store.set_expiry(cache.id, expires, now)
         return replace(cache, expire_time=expires, update_time=now)
 
     async def delete(self, project: str, name: str) -> None:
         cache = self.get(project, name)
+        if self._relay is not None and self._relay.holds(cache.id):
+            await self._relay.delete_cache(project, cache.id)
+            self._store.delete(cache.id)
+            return
         self._store.delete(cache.id)
         await self._discard(cache.model, cache.id)
 

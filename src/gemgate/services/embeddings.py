@@ -15,6 +15,7 @@ from gemgate.core.errors import InvalidArgument
 from gemgate.core.ports import EmbedderProvider
 from gemgate.core.types import EmbedInput, EmbedRequest, EmbedResponse
 from gemgate.services.models import ModelRegistry
+from gemgate.services.relaying import Relay
 
 
 def model_text(item: EmbedInput) -> str:
@@ -41,11 +42,16 @@ def truncate(vector: Sequence[float], dimensions: int | None, field: str) -> tup
 
 
 class EmbeddingService:
-    def __init__(self, registry: ModelRegistry, embedders: EmbedderProvider) -> None:
+    def __init__(
+        self, registry: ModelRegistry, embedders: EmbedderProvider, relay: Relay | None = None
+    ) -> None:
         self._registry = registry
         self._embedders = embedders
+        self._relay = relay  # model ids in the routing table are relayed upstream
 
     async def embed(self, request: EmbedRequest) -> EmbedResponse:
+        if self._relay is not None and self._relay.serves(request.model):
+            return _fitted(request, await self._relay.embed(request))
         model = self._registry.resolve_embedding(request.model)
         embedder = await self._embedders.embedder(model.id)
         output = await embedder.embed([model_text(item) for item in request.inputs])
@@ -54,3 +60,12 @@ class EmbeddingService:
             for vector, item in zip(output.vectors, request.inputs, strict=True)
         )
         return EmbedResponse(model.id, vectors, sum(output.token_counts))
+
+
+def _fitted(request: EmbedRequest, response: EmbedResponse) -> EmbedResponse:
+    """outputDimensionality for upstreams that do not apply it themselves (OpenAI's)."""
+    vectors = tuple(
+        truncate(vector, item.output_dimensionality, item.dimensions_field)
+        for vector, item in zip(response.vectors, request.inputs, strict=True)
+    )
+    return EmbedResponse(response.model, vectors, response.prompt_tokens)

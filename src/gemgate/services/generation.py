@@ -39,6 +39,7 @@ from gemgate.services.merging import CandidateMerger, Source
 from gemgate.services.models import ModelRegistry, ResolvedModel, strip_resource_prefix
 from gemgate.services.prompting import chat_messages
 from gemgate.services.reasoning import scaffold_for, think_then_answer
+from gemgate.services.relaying import Relay
 from gemgate.services.response_cache import reproducible, request_key
 from gemgate.services.shaping import CallShaper, Shaper, TextShaper
 from gemgate.services.signatures import Signer
@@ -66,7 +67,9 @@ class GenerationService:
         responses: ResponseCache | None = None,
         stream_interval: float = 0.0,
         media: MediaResolver | None = None,
+        relay: Relay | None = None,
     ) -> None:
+        self._relay = relay  # model ids in the routing table are relayed upstream
         self._registry = registry
         self._engines = engines
         self._signer = signer
@@ -82,6 +85,10 @@ class GenerationService:
         system_instruction: Content | None,
         project: str = OPEN_PROJECT,
     ) -> int:
+        if self._relay is not None and self._relay.serves(model):
+            return await self._relay.count_tokens(
+                GenerateRequest(model, contents, system_instruction)
+            )
         resolved = self._registry.resolve(model)
         contents, system_instruction = await self._resolve_media(
             contents, system_instruction, project, model
@@ -90,11 +97,19 @@ class GenerationService:
         messages = chat_messages(contents, system_instruction, resolved.local.id)
         return await engine.count_tokens(await engine.render(messages))
 
+    def relays(self, model: str) -> bool:
+        """Whether this model id is answered by an upstream (the routing table) or locally."""
+        return self._relay is not None and self._relay.serves(model)
+
     async def prompt_tokens(self, request: GenerateRequest, project: str = OPEN_PROJECT) -> int:
         """What countTokens says of the request's contents and system instruction.
 
         Quotas reserve this before the request runs (tools and a cached prefix not included).
+        A relayed request reserves nothing: asking the upstream first would cost a round trip
+        (and OpenAI-compatible servers cannot count); its real usage settles the quota.
         """
+        if self._relay is not None and self._relay.serves(request.model):
+            return 0
         return await self.count_tokens(
             request.model, request.contents, request.system_instruction, project
         )
@@ -102,6 +117,8 @@ class GenerationService:
     async def generate(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> GenerateResponse:
+        if self._relay is not None and self._relay.serves(request.model):
+            return await self._relay.generate(request, project)
         chunks = [chunk async for chunk in self.stream(request, project)]
         return self._aggregate(chunks, request.config.response_logprobs)
 
@@ -133,6 +150,10 @@ class GenerationService:
     async def stream(
         self, request: GenerateRequest, project: str = OPEN_PROJECT
     ) -> AsyncGenerator[StreamChunk, None]:
+        if self._relay is not None and self._relay.serves(request.model):
+            async for chunk in self._relay.stream(request, project):
+                yield chunk
+            return
         explicit_tokens, slot = 0, None
         if request.cached_content:
             if self._caches is None:

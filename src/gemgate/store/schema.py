@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from gemgate.store import caches, files, keys, usage
+from gemgate.store import caches, files, keys, pins, usage
 from gemgate.store.base import Base
 
 TABLES = (
@@ -17,6 +17,7 @@ TABLES = (
     files.FileRow,
     files.UploadRow,
     usage.UsageRow,
+    pins.PinRow,
 )
 
 

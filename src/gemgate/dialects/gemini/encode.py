@@ -113,6 +113,8 @@ def _envelope(
 
 
 def encode_response(response: core.GenerateResponse) -> dict[str, Any]:
+    if response.native is not None:  # a Gemini upstream's answer, passed on as it came
+        return response.native
     return _envelope(
         response.candidates,
         response.usage,
@@ -123,6 +125,8 @@ def encode_response(response: core.GenerateResponse) -> dict[str, Any]:
 
 
 def encode_chunk(chunk: core.StreamChunk) -> dict[str, Any]:
+    if chunk.native is not None:
+        return chunk.native
     return _envelope(
         chunk.candidates, chunk.usage, chunk.model_version, chunk.response_id, chunk.create_time
     )
@@ -154,6 +158,26 @@ def encode_model(info: core.ModelInfo) -> dict[str, Any]:
         "thinking": info.thinking,
     }
     return out
+
+
+def encode_relayed_model(
+    public_id: str,
+    upstream_model: str,
+    deployments: tuple[str, ...],
+    upstream: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A relayed id: the upstream's own description under the public name when it gave one
+    (token limits, thinking), else what gemgate knows."""
+    names = {"name": f"models/{public_id}", "baseModelId": public_id}
+    if upstream is not None:
+        return {**upstream, **names}
+    return {
+        **names,
+        "version": upstream_model,
+        "displayName": f"{public_id} (relayed)",
+        "description": f"Relayed to {upstream_model} on {', '.join(deployments)}.",
+        "supportedGenerationMethods": SUPPORTED_METHODS,
+    }
 
 
 def encode_model_list(models: list[core.ModelInfo], next_token: str | None) -> dict[str, Any]:
