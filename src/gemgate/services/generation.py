@@ -12,7 +12,14 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 from gemgate.core.errors import InvalidArgument, NotFound
-from gemgate.core.ports import EngineEvent, EngineProvider, OutputConstraint, SamplingParams
+from gemgate.core.ports import (
+    CodeBlockConstraint,
+    EngineEvent,
+    EngineProvider,
+    OutputConstraint,
+    SamplingParams,
+    SandboxFile,
+)
 from gemgate.core.types import (
     Candidate,
     Content,
@@ -27,6 +34,13 @@ from gemgate.core.types import (
     TextPart,
 )
 from gemgate.services.caches import CacheService
+from gemgate.services.code_execution import (
+    CodeExecution,
+    CodeLoop,
+    code_prompt,
+    requested,
+    sandbox_files,
+)
 from gemgate.services.keys import OPEN_PROJECT
 from gemgate.services.media import MediaResolver, needs_resolution
 from gemgate.services.merging import CandidateMerger, Source
@@ -60,7 +74,9 @@ class GenerationService:
         responses: ResponseCache | None = None,
         stream_interval: float = 0.0,
         media: MediaResolver | None = None,
+        code: CodeExecution | None = None,
     ) -> None:
+        self._code = code
         self._registry = registry
         self._engines = engines
         self._signer = signer
@@ -123,18 +139,26 @@ class GenerationService:
             if self._caches is None:
                 raise NotFound(f"CachedContent not found: {request.cached_content}")
             request, explicit_tokens, slot = await self._caches.apply(project, request)
+        files = None
+        if self._code is not None and requested(request, enabled=True):
+            # Before media resolution turns uploaded files into prompt text.
+            files = await sandbox_files(request.contents, self._code.files, project)
+        else:
+            requested(request, enabled=False)
         contents, system = await self._resolve_media(
             request.contents, request.system_instruction, project, request.model
         )
         request = replace(request, contents=contents, system_instruction=system)
         # A stored answer means this very request was valid before: serve it before planning.
+        # Executed code may read the clock or randomness: its answers are not stored.
         key = None
-        if self._responses is not None and self._responses.enabled and reproducible(request):
+        cacheable = files is None and reproducible(request)
+        if self._responses is not None and self._responses.enabled and cacheable:
             key = request_key(project, strip_resource_prefix(request.model), request)
             if (hit := self._responses.get(key)) is not None:
                 yield _replay(hit)
                 return
-        plan = await self._plan(request)
+        plan = await self._plan(request, files)
         if slot is not None:  # the first candidate runs where the cache's state was loaded
             plan = replace(plan, params=(replace(plan.params[0], slot=slot), *plan.params[1:]))
         merger = CandidateMerger(
@@ -157,18 +181,22 @@ class GenerationService:
         if key is not None and self._responses is not None:
             self._responses.put(key, self._aggregate(chunks, request.config.response_logprobs))
 
-    async def _plan(self, request: GenerateRequest) -> _Plan:
+    async def _plan(
+        self, request: GenerateRequest, files: tuple[SandboxFile, ...] | None = None
+    ) -> _Plan:
         resolved = self._registry.resolve(request.model)
         config = request.config
         _check_output_limit(config, resolved)
         thinking = plan_thinking(config, resolved, resolved.default_thinking_budget)
         tools = plan_tools(request)
         self._verify_signatures(request.contents)
-        constraint = _constraint(config, tools)
+        constraint = _constraint(config, tools, files is not None)
         engine = await self._engines.engine(resolved.local.id)
         if constraint is not None:
             engine.check_constraint(constraint)
         section = tool_prompt(tools) if tools.calls_possible else None
+        if files is not None:
+            section = code_prompt(files)
         messages = chat_messages(
             request.contents, request.system_instruction, resolved.local.id, section
         )
@@ -187,6 +215,9 @@ class GenerationService:
         scaffold = scaffold_for(native, prompt)
 
         def source(p: SamplingParams) -> AsyncIterator[EngineEvent]:
+            if files is not None and self._code is not None:
+                loop = CodeLoop(engine, self._code, files, budget, scaffold)
+                return loop.run(prompt, replace(p, constraint=None))
             return think_then_answer(engine, prompt, p, budget, scaffold)
 
         return _Plan(resolved, source, params, shaper, thinking.include_thoughts)
@@ -231,7 +262,17 @@ def _effective_budget(budget: int, native: bool, model: ResolvedModel) -> int:
     return min(budget, cap)
 
 
-def _constraint(config: GenerationConfig, tools: ToolPlan) -> OutputConstraint | None:
+def _constraint(
+    config: GenerationConfig, tools: ToolPlan, code: bool = False
+) -> OutputConstraint | None:
+    if code:
+        if tools.calls_possible or config.response_mime_type == JSON_MIME:
+            raise InvalidArgument(
+                "codeExecution together with functionDeclarations or a JSON response is not "
+                "supported by this server yet.",
+                field="tools",
+            )
+        return CodeBlockConstraint(allow_code=True, field="tools")
     if not tools.calls_possible:
         return response_constraint(config)
     if config.response_mime_type == JSON_MIME:

@@ -14,18 +14,25 @@ import resource
 import signal
 import sys
 import traceback
+from typing import Any
 
 DEADLINE_EXIT = 124  # the runner reads this status as "CPU time ran out"
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 
 
-def _limit(kind, value):
+def _limit(kind: int, value: int) -> None:
     resource.setrlimit(kind, (value, value))
 
 
-def _set_limits(cpu, memory, processes, file_bytes):
+def _set_limits(cpu: int, memory: int, processes: int, file_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     _limit(resource.RLIMIT_AS, memory)
     _limit(resource.RLIMIT_NPROC, processes)
@@ -34,29 +41,29 @@ def _set_limits(cpu, memory, processes, file_bytes):
     _limit(resource.RLIMIT_NOFILE, 256)
 
 
-def _on_cpu_limit(signum, frame):
+def _on_cpu_limit(signum: int, frame: Any) -> None:
     sys.stdout.flush()
     os._exit(DEADLINE_EXIT)
 
 
-def _write_inputs(files):
+def _write_inputs(files: list[dict[str, str]]) -> None:
     for item in files:
         with open(item["name"], "wb") as handle:
             handle.write(base64.b64decode(item["data"]))
 
 
-def _saved_images(before):
+def _saved_images(before: set[tuple[str, int]]) -> list[tuple[str, bytes]]:
     found = []
     for name in sorted(os.listdir(".")):
         mime = IMAGE_TYPES.get(os.path.splitext(name)[1].lower())
-        if mime and (name, os.stat(name).st_mtime_ns) not in before and os.path.isfile(name):
-            if os.path.getsize(name) <= MAX_IMAGE_BYTES:
-                with open(name, "rb") as handle:
-                    found.append((mime, handle.read()))
+        fresh = mime and (name, os.stat(name).st_mtime_ns) not in before
+        if fresh and os.path.isfile(name) and os.path.getsize(name) <= MAX_IMAGE_BYTES:
+            with open(name, "rb") as handle:
+                found.append((str(mime), handle.read()))
     return found
 
 
-def _open_figures():
+def _open_figures() -> list[tuple[str, bytes]]:
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is None:
         return []
@@ -68,7 +75,7 @@ def _open_figures():
     return found
 
 
-def _report_images(before, fd):
+def _report_images(before: set[tuple[str, int]], fd: int) -> None:
     try:
         images = _saved_images(before) or _open_figures()
         payload = [{"mime": m, "data": base64.b64encode(d).decode("ascii")} for m, d in images]
@@ -78,7 +85,7 @@ def _report_images(before, fd):
         pass
 
 
-def main():
+def main() -> None:
     cpu, memory, processes, file_bytes, images_fd = (int(v) for v in sys.argv[1:6])
     _set_limits(cpu, memory, processes, file_bytes)
     signal.signal(signal.SIGXCPU, _on_cpu_limit)
@@ -86,7 +93,8 @@ def main():
     sys.stdin.close()
     _write_inputs(request["files"])
     before = {(n, os.stat(n).st_mtime_ns) for n in os.listdir(".")}
-    sys.stdout.reconfigure(line_buffering=True)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     status = 0
     try:
         exec(compile(request["code"], "<string>", "exec"), {"__name__": "__main__"})
@@ -97,7 +105,8 @@ def main():
             print(code, file=sys.stderr)
     except BaseException as error:
         # The traceback starts at the code: the bootstrap's own frame is not the user's.
-        traceback.print_exception(type(error), error, error.__traceback__.tb_next)
+        where = error.__traceback__
+        traceback.print_exception(type(error), error, where.tb_next if where else None)
         status = 1
     sys.stdout.flush()
     sys.stderr.flush()
@@ -106,4 +115,5 @@ def main():
     os._exit(status)
 
 
-main()
+if __name__ == "__main__":
+    main()

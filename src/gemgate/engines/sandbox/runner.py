@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from gemgate.core.ports import CodeRun, SandboxFile
 from gemgate.engines.sandbox.isolation import (
     Limits,
     bwrap_command,
+    bwrap_works,
+    interpreter_paths,
     process_command,
     process_env,
 )
@@ -235,8 +238,37 @@ def _result(
     if stopped == "deadline" or status == DEADLINE_EXIT:
         return CodeRun(DEADLINE, stdout + "\nThe code ran out of time and was stopped.\n")
     if stopped == "output":
-        return CodeRun(FAILED, stdout + "\nThe output exceeded its size limit; the code was "
-                       "stopped.\n")
+        return CodeRun(
+            FAILED, stdout + "\nThe output exceeded its size limit; the code was stopped.\n"
+        )
     if status == 0:
         return CodeRun(OK, stdout, images)
     return CodeRun(FAILED, stdout + stderr, images)
+
+
+def build_runner(
+    limits: Limits,
+    isolation: str,
+    uids: Sequence[int],
+    python: str = sys.executable,
+) -> SandboxRunner:
+    """The runner for this machine. 'auto' uses bubblewrap when a probe sandbox starts here
+    and otherwise the weaker fallback, logged loudly; 'bwrap' refuses to fall back."""
+    paths = interpreter_paths()
+    bwrap = shutil.which("bwrap")
+    if isolation != "process":
+        why = bwrap_works(bwrap, python, paths)
+        if why is not None and isolation == "bwrap":
+            raise RuntimeError(f"code execution was set to need bubblewrap, but {why}")
+        isolation = "process" if why is not None else "bwrap"
+        if why is not None:
+            log.warning("code execution falls back to plain processes: %s", why)
+    if isolation == "process":
+        log.warning(
+            "CODE EXECUTION IS NOT ISOLATED: sandboxed code runs as a plain process with "
+            "rlimits only; it can see this machine's files and network. Install bubblewrap "
+            "or turn code execution off (docs/security.md)."
+        )
+    return SandboxRunner(
+        limits, isolation=isolation, python=python, paths=paths, uids=uids, bwrap=bwrap
+    )
