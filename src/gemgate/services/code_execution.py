@@ -44,6 +44,9 @@ from gemgate.services.reasoning import Scaffold, answer_prompt, think_then_answe
 TOOL = "codeExecution"
 FENCE = "```"
 RESULT_OPEN, RESULT_CLOSE = "\n```output\n", "```\n"
+# The model reads at most this much of an output (its head and tail); the response part
+# carries all of it. A long output would otherwise crowd the answer out of the context.
+SHOWN_OUTPUT_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -156,10 +159,17 @@ def result_parts(
 
 def render_result(outcome: str, output: str) -> str:
     """What the model reads after its code block: the output (and the outcome if not OK)."""
+    if len(output) > SHOWN_OUTPUT_CHARS:
+        half = SHOWN_OUTPUT_CHARS // 2
+        omitted = len(output) - 2 * half
+        output = f"{output[:half]}\n[... {omitted} characters omitted ...]\n{output[-half:]}"
     shown = output if output.endswith("\n") or not output else output + "\n"
     if outcome != "OUTCOME_OK":
         shown = f"{shown}({outcome})\n"
     return f"{RESULT_OPEN}{shown}{RESULT_CLOSE}"
+
+
+_MIN_ROOM = 16  # tokens a next round needs to say anything at all
 
 
 @dataclass
@@ -231,8 +241,10 @@ class CodeLoop:
             before = current if current is not None else self._answer_prompt(prompt, thoughts)
             before += splitter.text
             current = before + render_result(run.outcome, run.output)
-            totals.tool_use += await self._tokens(current) - await self._tokens(before)
-            if params.max_tokens - totals.completion <= 0:
+            read = await self._tokens(current)
+            totals.tool_use += read - await self._tokens(before)
+            room = self._engine.capabilities.context_tokens - read
+            if params.max_tokens - totals.completion <= 0 or room < _MIN_ROOM:
                 yield totals.finish(replace(finish, reason=FinishReason.MAX_TOKENS))
                 return
 
