@@ -82,7 +82,9 @@ class FakeRunner:
         return self.result
 
 
-async def run_loop(engine: ScriptedEngine, runner: FakeRunner, rounds: int = 2) -> list[EngineEvent]:
+async def run_loop(
+    engine: ScriptedEngine, runner: FakeRunner, rounds: int = 2
+) -> list[EngineEvent]:
     loop = CodeLoop(engine, CodeExecution(runner, rounds), (), 0, TWO_PHASE)
     return [event async for event in loop.run("PROMPT", SamplingParams(max_tokens=500))]
 
