@@ -8,6 +8,7 @@ process is left behind.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 
@@ -205,6 +206,21 @@ async def test_killing_the_parent_and_everything_hits_nothing_outside(
     assert "parent" in result.output
 
 
+async def test_kernel_interfaces_for_escalation_are_filtered(runner: SandboxRunner) -> None:
+    """seccomp: no user namespace of its own (unshare, clone), no ptrace, no bpf."""
+    code = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('unshare', libc.unshare(0x10000000), ctypes.get_errno())\n"
+        "print('ptrace', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\n"
+        "print('bpf', libc.syscall(321, 0, 0, 0), ctypes.get_errno())\n"
+        "print('fork', 'works' if os.fork() else os._exit(0))\n"
+    )
+    result, _ = await attack(runner, code)
+    assert result.outcome == "OUTCOME_OK", result.output
+    assert result.output == "unshare -1 1\nptrace -1 1\nbpf -1 1\nfork works\n"
+
+
 async def test_files_and_figures_round_trip(runner: SandboxRunner) -> None:
     code = (
         "import os, pandas as pd, matplotlib.pyplot as plt\n"
@@ -219,3 +235,14 @@ async def test_files_and_figures_round_trip(runner: SandboxRunner) -> None:
     assert result.output == "['input_file_0.csv']\n8\n"
     assert [mime for mime, _ in result.images] == ["image/png"]
     assert result.images[0][1].startswith(b"\x89PNG")
+
+
+async def test_fallback_without_namespaces_still_enforces_limits() -> None:
+    """The weaker `process` isolation keeps rlimits, the deadline and the output cap."""
+    weak = SandboxRunner(LIMITS, isolation="process", python=sys.executable, paths=[], uids=UIDS)
+    ok = await weak.run("import os; print(sorted(os.listdir('.')))", [SandboxFile("a.txt", b"x")])
+    assert (ok.outcome, ok.output) == ("OUTCOME_OK", "['a.txt']\n")
+    memory = await weak.run("x = bytearray(10 * 1024**3)")
+    assert memory.outcome == "OUTCOME_FAILED" and "MemoryError" in memory.output
+    endless, took = await attack(weak, "while True: pass")
+    assert endless.outcome == "OUTCOME_DEADLINE_EXCEEDED" and took < WALL + 2.0

@@ -138,6 +138,14 @@ async def test_failed_outcome_is_shown_to_the_model() -> None:
     assert engine.prompts[1].endswith(f"```output\n{trace}(OUTCOME_FAILED)\n```\n")
 
 
+def test_long_output_is_shown_to_the_model_by_head_and_tail() -> None:
+    output = "".join(f"line {i}\n" for i in range(2000))
+    shown = render_result("OUTCOME_OK", output)
+    assert len(shown) < 2200
+    assert shown.startswith("\n```output\nline 0\n") and shown.endswith("line 1999\n```\n")
+    assert "characters omitted" in shown
+
+
 def test_splitter_holds_backticks_until_it_knows() -> None:
     splitter = _Splitter()
     assert splitter.feed("ab`") == "ab"

@@ -86,9 +86,17 @@ def _merged_usr() -> list[str]:
 
 
 def bwrap_command(
-    bwrap: str, python: str, paths: list[Path], uid: int, limits: Limits, images_fd: int
+    bwrap: str,
+    python: str,
+    paths: list[Path],
+    uid: int,
+    limits: Limits,
+    images_fd: int,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     args = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     args += ["--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent"]
     args += ["--new-session", "--clearenv", "--ro-bind", "/usr", "/usr", *_merged_usr()]
     args += ["--ro-bind-try", "/etc/fonts", "/etc/fonts"]

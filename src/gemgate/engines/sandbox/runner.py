@@ -33,6 +33,7 @@ from gemgate.engines.sandbox.isolation import (
     process_command,
     process_env,
 )
+from gemgate.engines.sandbox.seccomp import compile_filter
 
 OK, FAILED, DEADLINE = "OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED"
 DEADLINE_EXIT = 124  # the bootstrap's status when the CPU-time limit fired
@@ -81,7 +82,9 @@ class SandboxRunner:
         paths: list[Path],
         uids: Sequence[int],
         bwrap: str | None = None,
+        seccomp: bytes | None = None,
     ) -> None:
+        self._seccomp = seccomp
         self._limits = limits
         self._isolation = isolation
         self._python = python
@@ -125,11 +128,12 @@ class SandboxRunner:
         }
         payload = json.dumps(request).encode()
         read_fd, write_fd = os.pipe()
+        filter_fd = self._filter_fd()
         workdir: str | None = None
         try:
             if self._isolation == "bwrap":
                 command = bwrap_command(
-                    self._bwrap, self._python, self._paths, uid, self._limits, write_fd
+                    self._bwrap, self._python, self._paths, uid, self._limits, write_fd, filter_fd
                 )
                 cwd, env = "/", {}
             else:
@@ -144,7 +148,7 @@ class SandboxRunner:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                pass_fds=(write_fd,),
+                pass_fds=(write_fd,) if filter_fd is None else (write_fd, filter_fd),
                 cwd=cwd,
                 env=env,
                 start_new_session=True,  # one process group to kill
@@ -154,11 +158,20 @@ class SandboxRunner:
             images, read_fd = os.fdopen(read_fd, "rb", 0), -1  # the file owns it now
             return await self._supervise(process, payload, images)
         finally:
-            for fd in (read_fd, write_fd):
+            for fd in (read_fd, write_fd, -1 if filter_fd is None else filter_fd):
                 if fd >= 0:
                     os.close(fd)
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)
+
+    def _filter_fd(self) -> int | None:
+        """The compiled seccomp filter in a fresh memfd, which bwrap reads once."""
+        if self._seccomp is None or self._isolation != "bwrap":
+            return None
+        fd = os.memfd_create("gemgate-seccomp", 0)
+        os.write(fd, self._seccomp)
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
 
     async def _supervise(
         self, process: asyncio.subprocess.Process, payload: bytes, images_pipe: BinaryIO
@@ -269,6 +282,13 @@ def build_runner(
             "rlimits only; it can see this machine's files and network. Install bubblewrap "
             "or turn code execution off (docs/security.md)."
         )
+    seccomp = compile_filter() if isolation == "bwrap" else None
     return SandboxRunner(
-        limits, isolation=isolation, python=python, paths=paths, uids=uids, bwrap=bwrap
+        limits,
+        isolation=isolation,
+        python=python,
+        paths=paths,
+        uids=uids,
+        bwrap=bwrap,
+        seccomp=seccomp,
     )
