@@ -154,3 +154,44 @@ def test_hostile_code_cannot_reach_the_server(
     assert result.outcome == types.Outcome.OUTCOME_OK
     assert result.output is not None and int(result.output) != 0  # an errno: refused
     assert httpx.get(f"{code_server.url}/healthz").status_code == 200
+
+
+def test_uploaded_file_is_in_the_working_directory(
+    code_client: genai.Client, tmp_path: Path
+) -> None:
+    source = tmp_path / "scores.csv"
+    source.write_bytes(CSV)
+    uploaded = code_client.files.upload(
+        file=source, config=types.UploadFileConfig(mime_type="text/csv", display_name="scores.csv")
+    )
+    code = "import pandas as pd; print(pd.read_csv('scores.csv').describe())"
+    contents = types.Content(
+        role="user",
+        parts=[
+            types.Part.from_uri(file_uri=uploaded.uri or "", mime_type="text/csv"),
+            types.Part(
+                text=f"Run this Python code and tell me what it prints:\n\n```python\n{code}\n```"
+            ),
+        ],
+    )
+    response = code_client.models.generate_content(
+        model="gemini-2.5-flash", contents=contents, config=CONFIG
+    )
+    code_run, result = executions(response_parts(response))[0]
+    assert "scores.csv" in code_run
+    assert result.outcome == types.Outcome.OUTCOME_OK, result.output
+    assert result.output == rerun(code_run, tmp_path).stdout
+
+
+def test_saved_figure_comes_back_as_an_inline_image(code_client: genai.Client) -> None:
+    code = "import matplotlib.pyplot as plt; plt.plot([1, 2, 3]); plt.savefig('plot.png')"
+    response = code_client.models.generate_content(
+        model="gemini-2.5-flash", contents=run_this(code), config=CONFIG
+    )
+    parts = response_parts(response)
+    code_run, result = executions(parts)[0]
+    assert "savefig" in code_run
+    assert result.outcome == types.Outcome.OUTCOME_OK, result.output
+    images = [p.inline_data for p in parts if p.inline_data is not None]
+    assert images and images[0].mime_type == "image/png"
+    assert images[0].data and images[0].data.startswith(b"\x89PNG")
