@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from gemgate.core.errors import InvalidArgument
 from gemgate.core.ports import (
     CodeBlockConstraint,
+    CodeRun,
     CodeRunner,
     Engine,
     EngineDelta,
@@ -172,6 +173,29 @@ def render_result(outcome: str, output: str) -> str:
 _MIN_ROOM = 16  # tokens a next round needs to say anything at all
 
 
+class _Round:
+    """One round's stream: prose passes on, code is held, thoughts are kept, finish noted."""
+
+    def __init__(self) -> None:
+        self.split = _Splitter()
+        self.thoughts: list[str] = []
+        self._finish: EngineFinish | None = None
+
+    async def relay(self, events: AsyncIterator[EngineEvent]) -> AsyncIterator[EngineEvent]:
+        async for event in events:
+            if isinstance(event, EngineFinish):
+                self._finish = event
+            elif event.thought:
+                self.thoughts.append(event.text)
+                yield event
+            elif (text := self.split.feed(event.text)) or event.logprobs:
+                yield EngineDelta(text, event.logprobs)
+
+    def finished(self) -> EngineFinish:
+        assert self._finish is not None  # every engine stream ends with one
+        return self._finish
+
+
 @dataclass
 class _Totals:
     first: EngineFinish | None = None
@@ -212,47 +236,42 @@ class CodeLoop:
             remaining = params.max_tokens - totals.completion
             constraint = CodeBlockConstraint(round_ < self._setup.max_rounds, "tools")
             step = replace(params, max_tokens=max(remaining, 1), constraint=constraint)
-            splitter, thoughts, finish = _Splitter(), list[str](), None
             events = (
                 self._first_round(prompt, step)
                 if current is None
                 else self._engine.generate(current, step)
             )
-            async for event in events:
-                if isinstance(event, EngineFinish):
-                    finish = event
-                elif event.thought:
-                    thoughts.append(event.text)
-                    yield event
-                elif (text := splitter.feed(event.text)) or event.logprobs:
-                    yield EngineDelta(text, event.logprobs)
-            assert finish is not None
+            this = _Round()
+            async for event in this.relay(events):
+                yield event
+            finish = this.finished()
             totals.completion += finish.completion_tokens
             totals.first = totals.first or finish
-            code = splitter.code()
+            code = this.split.code()
             if code is None or finish.reason is not FinishReason.STOP:
-                if rest := splitter.unsent():
+                if rest := this.split.unsent():
                     yield EngineDelta(rest)
                 yield totals.finish(finish)
                 return
             yield EngineDelta("", parts=(ExecutableCodePart(code),))
             run = await self._setup.runner.run(code, self._files)
             yield EngineDelta("", parts=result_parts(run.outcome, run.output, run.images))
-            before = current if current is not None else self._answer_prompt(prompt, thoughts)
-            before += splitter.text
-            current = before + render_result(run.outcome, run.output)
-            read = await self._tokens(current)
-            totals.tool_use += read - await self._tokens(before)
+            before = current if current is not None else self._answer_prompt(prompt, this)
+            current, read = await self._fed_back(before + this.split.text, run, totals)
             room = self._engine.capabilities.context_tokens - read
             if params.max_tokens - totals.completion <= 0 or room < _MIN_ROOM:
                 yield totals.finish(replace(finish, reason=FinishReason.MAX_TOKENS))
                 return
 
+    async def _fed_back(self, before: str, run: CodeRun, totals: _Totals) -> tuple[str, int]:
+        """The next round's prompt and its length; the result's tokens count as tool use."""
+        after = before + render_result(run.outcome, run.output)
+        read = await self._engine.count_tokens(after)
+        totals.tool_use += read - await self._engine.count_tokens(before)
+        return after, read
+
     def _first_round(self, prompt: str, params: SamplingParams) -> AsyncIterator[EngineEvent]:
         return think_then_answer(self._engine, prompt, params, self._budget, self._scaffold)
 
-    def _answer_prompt(self, prompt: str, thoughts: list[str]) -> str:
-        return answer_prompt(prompt, self._scaffold, "".join(thoughts), self._budget)
-
-    async def _tokens(self, text: str) -> int:
-        return await self._engine.count_tokens(text)
+    def _answer_prompt(self, prompt: str, first: _Round) -> str:
+        return answer_prompt(prompt, self._scaffold, "".join(first.thoughts), self._budget)
