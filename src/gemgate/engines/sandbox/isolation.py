@@ -140,19 +140,40 @@ def process_env(workdir: Path) -> dict[str, str]:
     return {**_ENV, "HOME": str(workdir), "MPLCONFIGDIR": str(workdir / ".matplotlib")}
 
 
-def bwrap_works(bwrap: str | None, python: str, paths: list[Path]) -> str | None:
-    """None if a bubblewrap sandbox starts here; otherwise why it does not."""
+def seccomp_fd(program: bytes) -> int:
+    """A compiled seccomp filter in a fresh memfd, for bwrap to read once."""
+    fd = os.memfd_create("gemgate-seccomp", 0)
+    os.write(fd, program)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def bwrap_works(
+    bwrap: str | None, python: str, paths: list[Path], seccomp: bytes | None = None
+) -> str | None:
+    """None if a bubblewrap sandbox (with the filter, if given) starts here; else why not."""
     if bwrap is None:
         return "bwrap is not installed (Debian package: bubblewrap)"
     if os.geteuid() != 0:
         return "the server does not run as root, which the uid drop inside the sandbox needs"
     probe = Limits(5.0, 5, 256 * 1024**2, 16, 4096, 1024**2)
-    command = bwrap_command(bwrap, python, paths, 65534, probe, images_fd=-1)
+    fd = seccomp_fd(seccomp) if seccomp is not None else None
+    command = bwrap_command(bwrap, python, paths, 65534, probe, images_fd=-1, seccomp_fd=fd)
     code = '{"code": "print(1)", "files": []}'
     try:
-        done = subprocess.run(command, input=code, capture_output=True, text=True, timeout=15)
+        done = subprocess.run(
+            command,
+            input=code,
+            capture_output=True,
+            text=True,
+            timeout=15,
+            pass_fds=() if fd is None else (fd,),
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bwrap could not start: {exc}"
+    finally:
+        if fd is not None:
+            os.close(fd)
     if done.returncode != 0 or done.stdout.strip() != "1":
         return f"bwrap failed (status {done.returncode}): {done.stderr.strip()[:300]}"
     return None

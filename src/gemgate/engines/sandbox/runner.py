@@ -32,6 +32,7 @@ from gemgate.engines.sandbox.isolation import (
     interpreter_paths,
     process_command,
     process_env,
+    seccomp_fd,
 )
 from gemgate.engines.sandbox.seccomp import compile_filter
 
@@ -165,13 +166,9 @@ class SandboxRunner:
                 shutil.rmtree(workdir, ignore_errors=True)
 
     def _filter_fd(self) -> int | None:
-        """The compiled seccomp filter in a fresh memfd, which bwrap reads once."""
         if self._seccomp is None or self._isolation != "bwrap":
             return None
-        fd = os.memfd_create("gemgate-seccomp", 0)
-        os.write(fd, self._seccomp)
-        os.lseek(fd, 0, os.SEEK_SET)
-        return fd
+        return seccomp_fd(self._seccomp)
 
     async def _supervise(
         self, process: asyncio.subprocess.Process, payload: bytes, images_pipe: BinaryIO
@@ -269,8 +266,13 @@ def build_runner(
     and otherwise the weaker fallback, logged loudly; 'bwrap' refuses to fall back."""
     paths = interpreter_paths()
     bwrap = shutil.which("bwrap")
+    seccomp = compile_filter()
     if isolation != "process":
-        why = bwrap_works(bwrap, python, paths)
+        why = bwrap_works(bwrap, python, paths, seccomp)
+        plain_works = why is not None and seccomp is not None
+        if plain_works and bwrap_works(bwrap, python, paths) is None:
+            log.warning("code execution runs without its seccomp filter: %s", why)
+            why, seccomp = None, None
         if why is not None and isolation == "bwrap":
             raise RuntimeError(f"code execution was set to need bubblewrap, but {why}")
         isolation = "process" if why is not None else "bwrap"
@@ -282,7 +284,6 @@ def build_runner(
             "rlimits only; it can see this machine's files and network. Install bubblewrap "
             "or turn code execution off (docs/security.md)."
         )
-    seccomp = compile_filter() if isolation == "bwrap" else None
     return SandboxRunner(
         limits,
         isolation=isolation,
