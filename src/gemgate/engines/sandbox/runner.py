@@ -269,8 +269,8 @@ def build_runner(
     seccomp = compile_filter()
     if isolation != "process":
         why = bwrap_works(bwrap, python, paths, seccomp)
-        plain_works = why is not None and seccomp is not None
-        if plain_works and bwrap_works(bwrap, python, paths) is None:
+        filter_suspect = why is not None and seccomp is not None
+        if filter_suspect and bwrap_works(bwrap, python, paths) is None:
             log.warning("code execution runs without its seccomp filter: %s", why)
             why, seccomp = None, None
         if why is not None and isolation == "bwrap":
