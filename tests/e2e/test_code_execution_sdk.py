@@ -37,6 +37,28 @@ def run_this(code: str) -> str:
     return f"```python\n{code}\n```\nRun the code above."
 
 
+PHRASINGS = (
+    "```python\n{code}\n```\nRun the code above.",
+    "Run this Python code and tell me what it prints:\n\n```python\n{code}\n```",
+    "Run this code:\n```python\n{code}\n```",
+)
+
+
+def first_run(
+    client: genai.Client, code: str
+) -> tuple[types.GenerateContentResponse, list[tuple[str, types.CodeExecutionResult]]]:
+    """Asks in each phrasing until the model runs something: whether a 135M model copies a
+    program depends on every token of the prompt (a port number changes it); the mechanics
+    under test start once it has written a block."""
+    for phrasing in PHRASINGS:
+        response = client.models.generate_content(
+            model="gemini-2.5-flash", contents=phrasing.format(code=code), config=CONFIG
+        )
+        if pairs := executions(response_parts(response)):
+            return response, pairs
+    raise AssertionError(f"the model ran no code for any phrasing: {response.text!r}")
+
+
 def executions(
     parts: list[types.Part],
 ) -> list[tuple[str, types.CodeExecutionResult]]:
@@ -65,11 +87,7 @@ def response_parts(response: types.GenerateContentResponse) -> list[types.Part]:
 def test_sum_of_primes_output_is_what_the_code_prints(
     code_client: genai.Client, tmp_path: Path
 ) -> None:
-    response = code_client.models.generate_content(
-        model="gemini-2.5-flash", contents=run_this(PRIMES), config=CONFIG
-    )
-    pairs = executions(response_parts(response))
-    assert pairs, "the model ran no code"
+    response, pairs = first_run(code_client, PRIMES)
     for code, result in pairs:
         again = rerun(code, tmp_path)
         if result.outcome == types.Outcome.OUTCOME_OK:
@@ -145,10 +163,8 @@ def test_hostile_code_cannot_reach_the_server(
     """The same code reaches the server from here (0) and is refused inside the sandbox."""
     port = code_server.url.rsplit(":", 1)[1]
     hostile = f"import socket; print(socket.socket().connect_ex(('127.0.0.1', {port})))"
-    response = code_client.models.generate_content(
-        model="gemini-2.5-flash", contents=run_this(hostile), config=CONFIG
-    )
-    code, result = executions(response_parts(response))[0]
+    _, pairs = first_run(code_client, hostile)
+    code, result = pairs[0]
     assert "connect_ex" in code and port in code
     assert rerun(code, tmp_path).stdout == "0\n"
     assert result.outcome == types.Outcome.OUTCOME_OK
