@@ -231,3 +231,10 @@ async def test_code_execution_with_functions_is_a_400() -> None:
     with pytest.raises(InvalidArgument) as caught:
         await _service(ScriptedEngine(), FakeRunner()).generate(request)
     assert caught.value.field == "tools"
+
+
+async def test_code_execution_with_a_response_schema_is_a_400() -> None:
+    request = _request(core.Tool("codeExecution", {}), response_mime_type="text/x.enum")
+    with pytest.raises(InvalidArgument) as caught:
+        await _service(ScriptedEngine(), FakeRunner()).generate(request)
+    assert caught.value.field == "tools"

@@ -140,11 +140,9 @@ class GenerationService:
                 raise NotFound(f"CachedContent not found: {request.cached_content}")
             request, explicit_tokens, slot = await self._caches.apply(project, request)
         files = None
-        if self._code is not None and requested(request, enabled=True):
+        if requested(request, enabled=self._code is not None) and self._code is not None:
             # Before media resolution turns uploaded files into prompt text.
             files = await sandbox_files(request.contents, self._code.files, project)
-        else:
-            requested(request, enabled=False)
         contents, system = await self._resolve_media(
             request.contents, request.system_instruction, project, request.model
         )
@@ -266,10 +264,11 @@ def _constraint(
     config: GenerationConfig, tools: ToolPlan, code: bool = False
 ) -> OutputConstraint | None:
     if code:
-        if tools.calls_possible or config.response_mime_type == JSON_MIME:
+        shaped = config.response_mime_type not in (None, "text/plain")
+        if tools.calls_possible or shaped or config.response_json_schema is not None:
             raise InvalidArgument(
-                "codeExecution together with functionDeclarations or a JSON response is not "
-                "supported by this server yet.",
+                "codeExecution together with functionDeclarations or a responseMimeType / "
+                "responseSchema is not supported by this server yet.",
                 field="tools",
             )
         return CodeBlockConstraint(allow_code=True, field="tools")
