@@ -211,3 +211,13 @@ def test_saved_figure_comes_back_as_an_inline_image(code_client: genai.Client) -
     images = [p.inline_data for p in parts if p.inline_data is not None]
     assert images and images[0].mime_type == "image/png"
     assert images[0].data and images[0].data.startswith(b"\x89PNG")
+
+
+def test_chat_continues_after_a_code_turn(code_client: genai.Client) -> None:
+    """The SDK re-sends executableCode, codeExecutionResult and figures in the history."""
+    chat = code_client.chats.create(model="gemini-2.5-flash", config=CONFIG)
+    first = chat.send_message(run_this("import matplotlib.pyplot as plt; plt.plot([1, 2])"))
+    assert executions(response_parts(first))
+    second = chat.send_message("Thanks. What did the code do?")
+    assert second.candidates and second.candidates[0].finish_reason is not None
+    assert len(chat.get_history()) == 4

@@ -32,6 +32,7 @@ from gemgate.services.code_execution import (
 )
 from gemgate.services.generation import GenerationService
 from gemgate.services.models import LocalModel, ModelRegistry
+from gemgate.services.prompting import chat_messages
 from gemgate.services.reasoning import TWO_PHASE
 from gemgate.services.signatures import Signer
 
@@ -238,3 +239,25 @@ async def test_code_execution_with_a_response_schema_is_a_400() -> None:
     with pytest.raises(InvalidArgument) as caught:
         await _service(ScriptedEngine(), FakeRunner()).generate(request)
     assert caught.value.field == "tools"
+
+
+def test_earlier_code_turns_read_as_the_model_wrote_and_saw_them() -> None:
+    history = (
+        core.Content(core.Role.USER, (core.TextPart("run it"),)),
+        core.Content(
+            core.Role.MODEL,
+            (
+                core.ExecutableCodePart("print(42)\n"),
+                core.CodeExecutionResultPart("OUTCOME_OK", "42\n"),
+                core.InlineDataPart("image/png", b"\x89PNG"),
+                core.TextPart("It printed 42."),
+            ),
+        ),
+        core.Content(core.Role.USER, (core.TextPart("thanks"),)),
+    )
+    turn = chat_messages(history, None, "small")[1]
+    assert turn.content == (
+        "```python\nprint(42)\n```"
+        + render_result("OUTCOME_OK", "42\n")
+        + "[figure: image/png]\nIt printed 42."
+    )

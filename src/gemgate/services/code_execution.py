@@ -158,6 +158,11 @@ def result_parts(
     return (CodeExecutionResultPart(outcome, output), *figures)
 
 
+def render_code(code: str) -> str:
+    """A code part as the model wrote it."""
+    return f"{CodeBlockConstraint.FENCE_OPEN}{code}{FENCE}"
+
+
 def render_result(outcome: str, output: str) -> str:
     """What the model reads after its code block: the output (and the outcome if not OK)."""
     if len(output) > SHOWN_OUTPUT_CHARS:
