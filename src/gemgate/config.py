@@ -346,6 +346,47 @@ class Settings(BaseSettings):
     retry: RetrySettings = Field(
         default_factory=RetrySettings, description="Retries, backoff and ejection for relays."
     )
+    code_execution_enabled: bool = Field(
+        default=True,
+        description="Serve the codeExecution tool (model-written Python run in a sandbox); "
+        "off: requests declaring it get a 400.",
+    )
+    code_execution_isolation: Literal["auto", "bwrap", "process"] = Field(
+        default="auto",
+        description="'bwrap': bubblewrap namespaces (refuse to start without them); 'auto': "
+        "bwrap when it works here, else the weaker plain-process fallback, logged loudly; "
+        "'process': always the fallback (docs/security.md).",
+    )
+    code_execution_max_rounds: int = Field(
+        default=3, ge=1, le=20, description="Most code executions in one answer."
+    )
+    code_execution_wall_seconds: float = Field(
+        default=30.0, gt=0, description="Wall-clock limit of one execution."
+    )
+    code_execution_cpu_seconds: int = Field(
+        default=20, ge=1, description="CPU-time limit of each process of one execution."
+    )
+    code_execution_memory_mib: int = Field(
+        default=1024, ge=64, description="Address-space limit of each sandboxed process (MiB)."
+    )
+    code_execution_max_processes: int = Field(
+        default=32, ge=2, description="Processes and threads one execution may run at once."
+    )
+    code_execution_output_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Most stdout (and stderr) kept; more stops it."
+    )
+    code_execution_workdir_mib: int = Field(
+        default=128, ge=1, description="Size of the sandbox's working directory and /tmp (MiB)."
+    )
+    code_execution_concurrency: int = Field(
+        default=4, ge=1, le=256, description="Executions running at once; more wait in order."
+    )
+    code_execution_uid_base: int = Field(
+        default=200000,
+        ge=1000,
+        description="First of the unprivileged uids executions run as (one per concurrent "
+        "execution: uid_base .. uid_base + concurrency - 1). Used when the server runs as root.",
+    )
     engine_log_level: int = Field(
         default=-1, description="llama.cpp verbosity (-1 quiet, higher = chattier)."
     )

@@ -76,3 +76,33 @@ async def aoai(server: RunningServer) -> AsyncIterator[AsyncOpenAI]:
     """An async client, closed after the test so no socket outlives it."""
     async with AsyncOpenAI(base_url=server.url + "/v1", api_key="x", max_retries=0) as client:
         yield client
+
+
+# Code execution: one server with small sandbox limits, shared by the SDK and security tests.
+SANDBOX_WALL_SECONDS = 3.0
+SANDBOX_OUTPUT_BYTES = 65536
+SECRET_CANARY = "canary-7f3a9c1e5b2d"  # in the server's environment; no sandbox may see it
+
+
+@pytest.fixture(scope="session")
+def code_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    env = {
+        "GEMGATE_CODE_EXECUTION_ISOLATION": "bwrap",
+        "GEMGATE_CODE_EXECUTION_WALL_SECONDS": str(SANDBOX_WALL_SECONDS),
+        "GEMGATE_CODE_EXECUTION_CPU_SECONDS": "2",
+        "GEMGATE_CODE_EXECUTION_MEMORY_MIB": "256",
+        "GEMGATE_CODE_EXECUTION_OUTPUT_BYTES": str(SANDBOX_OUTPUT_BYTES),
+        "GEMGATE_CODE_EXECUTION_MAX_ROUNDS": "2",
+        "GEMGATE_EMBEDDING_WARMUP": "false",
+        "GEMGATE_N_PARALLEL": "2",
+        "SANDBOX_TEST_SECRET": SECRET_CANARY,
+    }
+    with gemgate_server(tmp_path_factory.mktemp("gemgate-code"), env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def code_client(code_server: RunningServer) -> genai.Client:
+    return genai.Client(
+        api_key="test-key", http_options=types.HttpOptions(base_url=code_server.url + "/gemini")
+    )

@@ -15,6 +15,7 @@ from gemgate.core.types import (
     GenerateRequest,
     GenerateResponse,
     LogprobStep,
+    Part,
     StoredFile,
     StreamChunk,
     UploadSession,
@@ -62,7 +63,22 @@ class ToolCallConstraint:
     field: str
 
 
-OutputConstraint = JsonConstraint | ChoiceConstraint | ToolCallConstraint
+@dataclass(frozen=True)
+class CodeBlockConstraint:
+    """Output is prose without a code fence, then (when `allow_code`) one fenced Python block.
+
+    The block is FENCE_OPEN + code + FENCE_CLOSE and ends the generation: the caller runs the
+    code before the model writes anything after it.
+    """
+
+    FENCE_OPEN: ClassVar[str] = "```python\n"
+    FENCE_CLOSE: ClassVar[str] = "```"
+
+    allow_code: bool
+    field: str
+
+
+OutputConstraint = JsonConstraint | ChoiceConstraint | ToolCallConstraint | CodeBlockConstraint
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,8 @@ class EngineDelta:
     text: str
     logprobs: tuple[LogprobStep, ...] = ()
     thought: bool = False
+    # Ready-made response parts (executed code and its result) that follow `text`.
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,7 @@ class EngineFinish:
     completion_tokens: int
     cached_tokens: int = 0
     thoughts_tokens: int = 0  # generated in a thinking pass, not counted in completion_tokens
+    tool_use_prompt_tokens: int = 0  # tool results (code output) the model read
 
 
 EngineEvent = EngineDelta | EngineFinish
@@ -134,6 +153,34 @@ class Engine(Protocol):
 
     def generate(self, prompt: str, params: SamplingParams) -> AsyncIterator[EngineEvent]:
         """Stream deltas, then exactly one EngineFinish. Closing the iterator stops work."""
+
+
+@dataclass(frozen=True)
+class SandboxFile:
+    """A file placed in the sandbox's working directory before the code runs."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CodeRun:
+    """What one execution produced: outcome is OUTCOME_OK, OUTCOME_FAILED or
+    OUTCOME_DEADLINE_EXCEEDED; output is stdout (and stderr when it failed)."""
+
+    outcome: str
+    output: str
+    images: tuple[tuple[str, bytes], ...] = ()  # (mime type, bytes) of figures the code made
+
+
+class CodeRunner(Protocol):
+    """Runs untrusted Python in isolation, within limits, and reports what it printed."""
+
+    @property
+    def isolation(self) -> str:
+        """How executions are isolated ("bwrap" or the weaker "process")."""
+
+    async def run(self, code: str, files: Sequence[SandboxFile] = ()) -> CodeRun: ...
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,13 @@ from dataclasses import dataclass, replace
 
 from gemgate.core.errors import InvalidArgument, NotFound
 from gemgate.core.ports import (
+    CodeBlockConstraint,
     EngineEvent,
     EngineProvider,
     OutputConstraint,
     ResponseCache,
     SamplingParams,
+    SandboxFile,
 )
 from gemgate.core.types import (
     Candidate,
@@ -33,6 +35,13 @@ from gemgate.core.types import (
     TextPart,
 )
 from gemgate.services.caches import CacheService
+from gemgate.services.code_execution import (
+    CodeExecution,
+    CodeLoop,
+    code_prompt,
+    requested,
+    sandbox_files,
+)
 from gemgate.services.keys import OPEN_PROJECT
 from gemgate.services.media import MediaResolver, needs_resolution
 from gemgate.services.merging import CandidateMerger, Source
@@ -68,8 +77,10 @@ class GenerationService:
         stream_interval: float = 0.0,
         media: MediaResolver | None = None,
         relay: Relay | None = None,
+        code: CodeExecution | None = None,
     ) -> None:
         self._relay = relay  # model ids in the routing table are relayed upstream
+        self._code = code
         self._registry = registry
         self._engines = engines
         self._signer = signer
@@ -159,18 +170,24 @@ class GenerationService:
             if self._caches is None:
                 raise NotFound(f"CachedContent not found: {request.cached_content}")
             request, explicit_tokens, slot = await self._caches.apply(project, request)
+        files = None
+        if requested(request, enabled=self._code is not None) and self._code is not None:
+            # Before media resolution turns uploaded files into prompt text.
+            files = await sandbox_files(request.contents, self._code.files, project)
         contents, system = await self._resolve_media(
             request.contents, request.system_instruction, project, request.model
         )
         request = replace(request, contents=contents, system_instruction=system)
         # A stored answer means this very request was valid before: serve it before planning.
+        # Executed code may read the clock or randomness: its answers are not stored.
         key = None
-        if self._responses is not None and self._responses.enabled and reproducible(request):
+        cacheable = files is None and reproducible(request)
+        if self._responses is not None and self._responses.enabled and cacheable:
             key = request_key(project, strip_resource_prefix(request.model), request)
             if (hit := await self._responses.get(project, key)) is not None:
                 yield _replay(hit)
                 return
-        plan = await self._plan(request)
+        plan = await self._plan(request, files)
         if slot is not None:  # the first candidate runs where the cache's state was loaded
             plan = replace(plan, params=(replace(plan.params[0], slot=slot), *plan.params[1:]))
         merger = CandidateMerger(
@@ -194,18 +211,22 @@ class GenerationService:
             response = self._aggregate(chunks, request.config.response_logprobs)
             await self._responses.put(project, key, response)
 
-    async def _plan(self, request: GenerateRequest) -> _Plan:
+    async def _plan(
+        self, request: GenerateRequest, files: tuple[SandboxFile, ...] | None = None
+    ) -> _Plan:
         resolved = self._registry.resolve(request.model)
         config = request.config
         _check_output_limit(config, resolved)
         thinking = plan_thinking(config, resolved, resolved.default_thinking_budget)
         tools = plan_tools(request)
         self._verify_signatures(request.contents)
-        constraint = _constraint(config, tools)
+        constraint = _constraint(config, tools, files is not None)
         engine = await self._engines.engine(resolved.local.id)
         if constraint is not None:
             engine.check_constraint(constraint)
         section = tool_prompt(tools) if tools.calls_possible else None
+        if files is not None:
+            section = code_prompt(files)
         messages = chat_messages(
             request.contents, request.system_instruction, resolved.local.id, section
         )
@@ -224,6 +245,9 @@ class GenerationService:
         scaffold = scaffold_for(native, prompt)
 
         def source(p: SamplingParams) -> AsyncIterator[EngineEvent]:
+            if files is not None and self._code is not None:
+                loop = CodeLoop(engine, self._code, files, budget, scaffold)
+                return loop.run(prompt, replace(p, constraint=None))
             return think_then_answer(engine, prompt, p, budget, scaffold)
 
         return _Plan(resolved, source, params, shaper, thinking.include_thoughts)
@@ -268,7 +292,18 @@ def _effective_budget(budget: int, native: bool, model: ResolvedModel) -> int:
     return min(budget, cap)
 
 
-def _constraint(config: GenerationConfig, tools: ToolPlan) -> OutputConstraint | None:
+def _constraint(
+    config: GenerationConfig, tools: ToolPlan, code: bool = False
+) -> OutputConstraint | None:
+    if code:
+        shaped = config.response_mime_type not in (None, "text/plain")
+        if tools.calls_possible or shaped or config.response_json_schema is not None:
+            raise InvalidArgument(
+                "codeExecution together with functionDeclarations or a responseMimeType / "
+                "responseSchema is not supported by this server yet.",
+                field="tools",
+            )
+        return CodeBlockConstraint(allow_code=True, field="tools")
     if not tools.calls_possible:
         return response_constraint(config)
     if config.response_mime_type == JSON_MIME:

@@ -120,13 +120,19 @@ class CandidateMerger:
         """Thoughts (shown only when asked) and answer text, in the order they came."""
         parts: list[Part] = []
         for thought, run in groupby(deltas, key=lambda d: d.thought):
-            text = "".join(d.text for d in run)
+            group = list(run)
+            text = "".join(d.text for d in group)
             if thought:
                 self._thought_seen.add(index)
                 if self._include_thoughts and text:
                     parts.append(TextPart(text, thought=True))
-            else:
+            elif not any(d.parts for d in group):
                 parts.extend(self._signed_first_answer(index, self._shapers[index].feed(text)))
+            else:  # ready-made parts (executed code, its result) keep their place in the text
+                for delta in group:
+                    fed = self._shapers[index].feed(delta.text)
+                    parts.extend(self._signed_first_answer(index, fed))
+                    parts.extend(delta.parts)
         return tuple(parts)
 
     def _signed_first_answer(self, index: int, parts: tuple[Part, ...]) -> tuple[Part, ...]:
@@ -167,4 +173,5 @@ class CandidateMerger:
             candidates_tokens=sum(f.completion_tokens for f in finishes),
             cached_tokens=min(first.cached_tokens, first.prompt_tokens),
             thoughts_tokens=sum(f.thoughts_tokens for f in finishes),
+            tool_use_prompt_tokens=sum(f.tool_use_prompt_tokens for f in finishes),
         )

@@ -8,7 +8,9 @@ from __future__ import annotations
 from gemgate.core.errors import InvalidArgument
 from gemgate.core.ports import ChatMessage
 from gemgate.core.types import (
+    CodeExecutionResultPart,
     Content,
+    ExecutableCodePart,
     FileDataPart,
     FunctionCallPart,
     FunctionResponsePart,
@@ -17,6 +19,7 @@ from gemgate.core.types import (
     Role,
     TextPart,
 )
+from gemgate.services.code_execution import render_code, render_result
 from gemgate.services.tools import render_call, render_response
 
 _CHAT_ROLE = {Role.USER: "user", Role.MODEL: "assistant"}
@@ -72,14 +75,29 @@ def part_text(part: Part, where: str, model_id: str) -> str | None:
         return render_call(part)
     if isinstance(part, FunctionResponsePart):
         return render_response(part)
+    # Earlier code-execution turns read as the model wrote and saw them.
+    if isinstance(part, ExecutableCodePart):
+        return render_code(part.code)
+    if isinstance(part, CodeExecutionResultPart):
+        return render_result(part.outcome, part.output)
     raise InvalidArgument(f"{where} has a part type model {model_id} cannot take.", field=where)
+
+
+def _turn_part_text(part: Part, role: Role, where: str, model_id: str) -> str | None:
+    """A part in its turn: a figure the code-execution tool returned, echoed back in the
+    model's own turn, is named rather than read (a text-only model cannot take it)."""
+    figure = isinstance(part, InlineDataPart) and not _is_text_mime(part.mime_type)
+    if role is Role.MODEL and figure and isinstance(part, InlineDataPart):
+        return f"[figure: {part.mime_type}]\n"
+    return part_text(part, where, model_id)
 
 
 def _content_text(content: Content, where: str, model_id: str) -> str:
     texts = [
         text
         for i, part in enumerate(content.parts)
-        if (text := part_text(part, f"{where}.parts[{i}]", model_id)) is not None
+        if (text := _turn_part_text(part, content.role, f"{where}.parts[{i}]", model_id))
+        is not None
     ]
     return "".join(texts)
 

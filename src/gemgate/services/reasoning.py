@@ -47,6 +47,13 @@ def scaffold_for(native_reasoning: bool, prompt: str) -> Scaffold:
     return NATIVE_OPEN if prompt.rstrip().endswith(THINK_OPEN) else NATIVE
 
 
+def answer_prompt(prompt: str, scaffold: Scaffold, thoughts: str, budget: int) -> str:
+    """The prompt the answer pass continues: after the thoughts, or with thinking off."""
+    if budget <= 0:
+        return prompt + scaffold.no_think
+    return prompt + scaffold.think_prefix + thoughts.rstrip() + scaffold.answer_prefix
+
+
 async def think_then_answer(
     engine: Engine,
     prompt: str,
@@ -56,7 +63,7 @@ async def think_then_answer(
 ) -> AsyncIterator[EngineEvent]:
     """budget > 0: up to `budget` thought tokens, then the answer. 0: the answer alone."""
     if budget <= 0:
-        async for event in engine.generate(prompt + scaffold.no_think, params):
+        async for event in engine.generate(answer_prompt(prompt, scaffold, "", 0), params):
             yield event
         return
     prompt_tokens = await engine.count_tokens(prompt)
@@ -78,8 +85,8 @@ async def think_then_answer(
         else:
             thought_finish = event
     assert thought_finish is not None
-    answer_prompt = think_prompt + "".join(thoughts).rstrip() + scaffold.answer_prefix
-    async for event in engine.generate(answer_prompt, params):
+    answer = answer_prompt(prompt, scaffold, "".join(thoughts), budget)
+    async for event in engine.generate(answer, params):
         if isinstance(event, EngineFinish):
             event = replace(
                 event,

@@ -47,6 +47,8 @@ class ToolPlan:
 def _functions(request: GenerateRequest) -> tuple[FunctionSpec, ...]:
     specs: list[FunctionSpec] = []
     for i, tool in enumerate(request.tools):
+        if tool.kind == "codeExecution":
+            continue  # run by services/code_execution.py
         if tool.kind != "functionDeclarations":
             raise InvalidArgument(
                 f"tools[{i}].{tool.kind} is not supported by this server yet.",

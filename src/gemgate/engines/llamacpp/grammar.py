@@ -17,6 +17,7 @@ import llguidance
 from gemgate.core.errors import InvalidArgument
 from gemgate.core.ports import (
     ChoiceConstraint,
+    CodeBlockConstraint,
     JsonConstraint,
     OutputConstraint,
     ToolCallConstraint,
@@ -69,7 +70,24 @@ def _tool_grammar(constraint: ToolCallConstraint) -> str:
     return _HEADER + "\n".join(lines) + "\n"
 
 
+# Text without a run of three backticks: every run of one or two is followed by another
+# character. Prose and fence are one lexeme, so the lexer never has to guess where prose ends.
+_NO_FENCE = r"(?:[^`]|`{1,2}[^`])*"
+
+
+def _code_grammar(constraint: CodeBlockConstraint) -> str:
+    lines = ["start: PROSE" + (" | OPENING CODE" if constraint.allow_code else "")]
+    lines.append(f"PROSE: /{_NO_FENCE}/")
+    if constraint.allow_code:
+        fence_open = constraint.FENCE_OPEN.replace("\n", r"\n")
+        lines.append(f"OPENING: /{_NO_FENCE}{fence_open}/")
+        lines.append(f"CODE: /{_NO_FENCE}{constraint.FENCE_CLOSE}/")
+    return _HEADER + "\n".join(lines) + "\n"
+
+
 def grammar_for(constraint: OutputConstraint) -> str:
+    if isinstance(constraint, CodeBlockConstraint):
+        return _code_grammar(constraint)
     if isinstance(constraint, JsonConstraint):
         return _HEADER + "start: " + _json_rule(constraint.schema) + "\n"
     if isinstance(constraint, ChoiceConstraint):
