@@ -122,11 +122,14 @@ def startup(warmup: bool, threads: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as data:
         argv = [*serve_argv(port, data), "--data-dir", data]
         log = Path(data) / "server.log"
-        with running_server(argv, f"{base}/healthz", log, env=env) as healthy_s:
+        with running_server(argv, f"{base}/healthz", log, env=env) as started_server:
             started = time.perf_counter()
             httpx.post(base + BATCH, json=batch_body(["hello"]), timeout=120).raise_for_status()
             first_s = time.perf_counter() - started
-    return {"healthy_s": round(healthy_s, 2), "first_embedding_s": round(first_s, 2)}
+    # running_server waits for the warm-up to go quiet before it yields: the answer came
+    # that long plus the request's own time after the server said it was healthy.
+    first_s += started_server.idle_s
+    return {"healthy_s": round(started_server.healthy_s, 2), "first_embedding_s": round(first_s, 2)}
 
 
 def main() -> int:

@@ -54,6 +54,8 @@ class SentenceModel:
 
     @classmethod
     def load(cls, directory: Path, max_input_tokens: int, n_threads: int) -> SentenceModel:
+        if not (directory / "config.json").is_file():
+            raise FailedPrecondition(f"not a sentence-transformers model directory: {directory}")
         # Weights come from the directory; HF_HUB_OFFLINE stops any hub call besides.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
@@ -68,8 +70,6 @@ class SentenceModel:
         torch.set_num_threads(n_threads)
         # No "Loading weights" progress bar in the server log.
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-        if not (directory / "config.json").is_file():
-            raise FailedPrecondition(f"not a sentence-transformers model directory: {directory}")
         model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
         model.max_seq_length = min(model.max_seq_length or max_input_tokens, max_input_tokens)
         model.eval()
