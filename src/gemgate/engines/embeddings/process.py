@@ -7,11 +7,18 @@ threads then sleep and wake on a futex around each of the ~100 small operations 
 forward pass (~240 context switches per batch of 32; measured +15-60 ms per batch on 2 cores).
 In its own process torch has its own runtime and runs exactly as when called directly.
 Loading torch there also leaves the server's GIL alone for the ~6 s import.
+
+libgomp's own default is to spin ~300,000 times (~3 ms) before sleeping: made for a machine
+that runs nothing else, it burns a core after every batch and, when another process takes a
+core, makes each barrier wait out the full spin (2 shared cores: 0.5-1.4 s per batch instead
+of ~0.4 s). 30,000 spins still cover the microseconds between a forward pass's operations.
+An operator's GOMP_SPINCOUNT or OMP_WAIT_POLICY in the environment wins.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -23,12 +30,16 @@ from gemgate.core.ports import EmbeddingOutput
 from gemgate.engines.embeddings.sentence import SentenceModel, rounded_output
 
 _STOP_GRACE_S = 5.0
+_GOMP_SPIN_COUNT = "30000"
 
 
 def _serve(conn: Connection, directory: Path, max_input_tokens: int, n_threads: int) -> None:
     """The child's main: load, say so, then encode each list of texts until told to stop."""
     # Ctrl-C reaches the whole process group; the server stops this process itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Read once, when torch's import loads libgomp: so before SentenceModel.load.
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", _GOMP_SPIN_COUNT)
     try:
         model = SentenceModel.load(directory, max_input_tokens, n_threads)
     except FailedPrecondition as exc:
