@@ -62,7 +62,8 @@ def test_runs_in_a_process_of_its_own(worker: EncoderProcess) -> None:
 
 
 def _wait_until_dead(pid: int) -> None:
-    """Until the kernel has stopped it (a zombie); reaping is the worker's own business."""
+    """Until the kernel has stopped its main thread (a zombie): its other threads may still
+    be exiting, so the worker may yet see it alive and find the pipe broken."""
     deadline = time.monotonic() + 10
     stat = Path(f"/proc/{pid}/stat")
     while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
@@ -70,7 +71,7 @@ def _wait_until_dead(pid: int) -> None:
         time.sleep(0.02)
 
 
-def test_a_killed_worker_is_restarted_on_the_next_call(worker: EncoderProcess) -> None:
+def test_a_killed_worker_is_replaced_and_the_call_answered(worker: EncoderProcess) -> None:
     old = worker.pid
     assert old is not None
     os.kill(old, signal.SIGKILL)

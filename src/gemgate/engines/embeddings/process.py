@@ -101,20 +101,29 @@ class EncoderProcess:
         _raise_for(kind, payload)
 
     def encode(self, texts: list[str]) -> EmbeddingOutput:
-        """Restarts a process that has died (killed, out of memory) before encoding."""
+        """A worker that died (killed, out of memory) is replaced and the call retried once:
+        encoding is a pure function of the texts, so a second try is safe."""
+        try:
+            kind, payload = self._call(texts)
+        except (EOFError, OSError):
+            self.close()
+            try:
+                kind, payload = self._call(texts)
+            except (EOFError, OSError):
+                self.close()
+                raise Unavailable("the embedding worker process stopped twice") from None
+        _raise_for(kind, payload)
+        vectors, counts = payload
+        return rounded_output(vectors, counts)
+
+    def _call(self, texts: list[str]) -> tuple[str, Any]:
         if self._process is None or not self._process.is_alive():
             self.close()
             self.start()
         assert self._conn is not None
-        try:
-            self._conn.send(texts)
-            kind, payload = self._conn.recv()
-        except (EOFError, OSError):
-            self.close()
-            raise Unavailable("the embedding worker process stopped; retry the request") from None
-        _raise_for(kind, payload)
-        vectors, counts = payload
-        return rounded_output(vectors, counts)
+        self._conn.send(texts)
+        kind, payload = self._conn.recv()
+        return kind, payload
 
     def close(self) -> None:
         process, conn = self._process, self._conn
