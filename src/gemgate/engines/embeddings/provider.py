@@ -1,4 +1,7 @@
-"""Loads local embedding models on first use (or warms one at start) and hands them out."""
+"""Loads local embedding models on first use (or warms one at start) and hands them out.
+
+Each model runs in a worker process of its own (process.py says why).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gemgate.core.errors import FailedPrecondition, NotFound
-from gemgate.engines.embeddings.sentence import SentenceEmbedder, SentenceModel, bundled_directory
+from gemgate.engines.embeddings.process import EncoderProcess
+from gemgate.engines.embeddings.sentence import SentenceEmbedder, bundled_directory
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,11 @@ class LocalEmbedders:
         self._specs = {spec.id: spec for spec in specs}
         self._n_threads = n_threads
         self._max_batch = max_batch
-        # One worker: loads and encodes run one at a time, each using every core.
+        # One thread drives the worker processes: loads and encodes run one at a time, each
+        # using every core.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gemgate-embed")
         self._loaded: dict[str, SentenceEmbedder] = {}
+        self._processes: list[EncoderProcess] = []
         self._locks = {spec.id: asyncio.Lock() for spec in specs}
 
     async def embedder(self, model_id: str) -> SentenceEmbedder:
@@ -47,15 +53,19 @@ class LocalEmbedders:
         async with self._locks[model_id]:
             if model_id not in self._loaded:
                 loop = asyncio.get_running_loop()
-                model = await loop.run_in_executor(self._executor, self._load, spec)
-                self._loaded[model_id] = SentenceEmbedder(model, self._executor, self._max_batch)
+                directory = await loop.run_in_executor(self._executor, spec.directory)
+                process = EncoderProcess(directory, spec.max_input_tokens, self._n_threads)
+                self._processes.append(process)
+                await loop.run_in_executor(self._executor, process.start)
+                self._loaded[model_id] = SentenceEmbedder(
+                    process.encode, self._executor, self._max_batch
+                )
         return self._loaded[model_id]
-
-    def _load(self, spec: EmbeddingModelSpec) -> SentenceModel:
-        return SentenceModel.load(spec.directory(), spec.max_input_tokens, self._n_threads)
 
     def loaded(self) -> list[str]:
         return list(self._loaded)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        for process in self._processes:
+            process.close()
