@@ -128,9 +128,7 @@ def test_a_client_that_goes_away_mid_stream_leaves_a_cancelled_row(
         "contents": [{"parts": [{"text": "Write a long story about a ship."}]}],
         "generationConfig": {"maxOutputTokens": 400},
     }
-    with httpx.stream(
-        "POST", url, json=body, headers={"x-goog-api-key": key}, timeout=60
-    ) as reply:
+    with httpx.stream("POST", url, json=body, headers={"x-goog-api-key": key}, timeout=60) as reply:
         next(reply.iter_lines())  # the first event, then hang up
     (row,) = ledger_rows(server, key_id, 1, timeout=30)
     assert row.status == "CANCELLED" and row.ttft_ms is not None
