@@ -157,6 +157,7 @@ def _engine_spec(model: LocalModelSettings, settings: Settings) -> LocalModelSpe
         log_level=settings.engine_log_level,
         native_reasoning=model.native_reasoning,
         state_dir=settings.data_dir / "kv" / model.id,
+        handoff_interval=settings.stream_interval_ms / 1000,
     )
     path = Path(model.path).expanduser() if model.path else None
     return LocalModelSpec(id=model.id, options=options, path=path, bundled=model.bundled)

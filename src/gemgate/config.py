@@ -334,7 +334,10 @@ class Settings(BaseSettings):
     stream_interval_ms: float = Field(
         default=40.0,
         ge=0,
-        description="Streams send what has been generated at most this often (0: per token).",
+        description=(
+            "Streams send what has been generated at most this often, and the engine hands "
+            "tokens to the event loop at this pace after the first (0: per token)."
+        ),
     )
     deployments: list[DeploymentSettings] = Field(
         default_factory=list, description="Upstream endpoints gemgate relays to."

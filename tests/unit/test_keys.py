@@ -78,3 +78,40 @@ def test_a_revoked_key_cannot_be_rotated(tmp_path: Path) -> None:
     service.revoke(record.id)
     assert service.rotate(record.id) is None
     assert service.rotate("no-such-id") is None
+
+
+def test_a_key_created_through_another_connection_closes_the_open_server(tmp_path: Path) -> None:
+    # Two engines on one file: the other one stands for the CLI's process.
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    server = KeyService(SqlKeyStore(open_database(url)), open_when_keyless=True)
+    cli = KeyService(SqlKeyStore(open_database(url)), open_when_keyless=True)
+    for _ in range(3):  # asked again and again while nothing changes
+        assert server.authenticate(None).key_id is None
+    _, secret = cli.create("proj")
+    with pytest.raises(PermissionDenied):
+        server.authenticate(None)
+    assert server.authenticate(secret).project == "proj"
+
+
+def test_the_count_is_reused_only_while_the_database_is_unchanged(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    store, other = SqlKeyStore(open_database(url)), SqlKeyStore(open_database(url))
+    assert store.count() == 0 and store.count() == 0
+    KeyService(other, open_when_keyless=True).create("a")
+    assert store.count() == 1
+    KeyService(other, open_when_keyless=True).create("b")
+    assert store.count() == 2 and other.count() == 2
+
+
+def test_a_key_revoked_through_another_connection_is_refused_at_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    server = KeyService(SqlKeyStore(open_database(url)), open_when_keyless=False)
+    cli = KeyService(SqlKeyStore(open_database(url)), open_when_keyless=False)
+    record, secret = cli.create("proj")
+    for _ in range(3):
+        assert server.authenticate(secret).key_id == record.id
+    assert cli.revoke(record.id)
+    with pytest.raises(InvalidArgument):
+        server.authenticate(secret)
+    rotated = cli.create("proj")[1]
+    assert server.authenticate(rotated).project == "proj"

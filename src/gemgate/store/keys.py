@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gemgate.core.ports import ApiKeyRecord, KeyLimits
 from gemgate.store.base import Base
+from gemgate.store.changes import SqliteChanges
 
 
 class ApiKeyRow(Base):
@@ -45,11 +46,18 @@ class ApiKeyRow(Base):
         )
 
 
+_FOUND_MAX = 4096  # keys remembered between two changes of the database
+
+
 class SqlKeyStore:
     """core.ports.KeyStore over SQLAlchemy."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._changes = SqliteChanges.watch(engine)
+        self._counted: tuple[int, int] | None = None  # (data version, count) of the last count
+        self._found: dict[str, ApiKeyRecord] = {}  # by secret hash, as of _found_version
+        self._found_version: int | None = None
 
     def add(self, record: ApiKeyRecord, secret_hash: str) -> None:
         limits = record.limits
@@ -72,9 +80,20 @@ class SqlKeyStore:
             )
 
     def find_by_hash(self, secret_hash: str) -> ApiKeyRecord | None:
+        """Every keyed request asks this: on SQLite, found keys are remembered while no
+        connection (of any process) has committed anything, so a revocation counts at once."""
+        version = None if self._changes is None else self._changes.version()
+        if version != self._found_version:
+            self._found.clear()
+            self._found_version = version
+        if version is not None and (known := self._found.get(secret_hash)) is not None:
+            return known
         with Session(self._engine) as session:
             row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.secret_hash == secret_hash))
-            return row.record() if row else None
+            record = row.record() if row else None
+        if version is not None and record is not None and len(self._found) < _FOUND_MAX:
+            self._found[secret_hash] = record  # read before the query, as in `count`
+        return record
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
         with Session(self._engine) as session:
@@ -105,6 +124,16 @@ class SqlKeyStore:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def count(self) -> int:
-        """Every key ever created, revoked ones included."""
+        """Every key ever created, revoked ones included.
+
+        A keyless server asks this on every request: on SQLite the last count is reused
+        while no connection (of any process) has committed anything since it was taken.
+        """
+        version = None if self._changes is None else self._changes.version()
+        if version is not None and self._counted is not None and self._counted[0] == version:
+            return self._counted[1]
         with Session(self._engine) as session:
-            return int(session.scalar(select(func.count()).select_from(ApiKeyRow)) or 0)
+            total = int(session.scalar(select(func.count()).select_from(ApiKeyRow)) or 0)
+        if version is not None:  # read before counting: a commit in between makes it stale
+            self._counted = (version, total)
+        return total

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import xllamacpp
@@ -33,6 +33,7 @@ from gemgate.core.ports import (
 )
 from gemgate.core.types import FinishReason, LogprobStep, TokenLogprob
 from gemgate.engines.llamacpp.grammar import checked_grammar
+from gemgate.engines.llamacpp.handoff import HandOff
 
 _DONE = object()
 RENDER_CACHE_SIZE = 256
@@ -49,6 +50,7 @@ class EngineOptions:
     log_level: int = -1
     native_reasoning: bool | None = None  # None: detect a <think> section in the template
     state_dir: Path | None = None  # where prefix KV states are saved (explicit caches)
+    handoff_interval: float = 0.0  # s between hand-offs of tokens to the loop (0: each token)
 
 
 def _params(path: Path, options: EngineOptions, key: str) -> Any:
@@ -87,6 +89,7 @@ class LlamaCppEngine:
         self._capabilities = capabilities
         self._state_dir: Path | None = None
         self._renders: OrderedDict[tuple[tuple[ChatMessage, ...], bool], str] = OrderedDict()
+        self._handoff_interval = 0.0
 
     @classmethod
     def load(cls, path: Path, options: EngineOptions, executor: Executor) -> LlamaCppEngine:
@@ -106,6 +109,7 @@ class LlamaCppEngine:
         )
         engine = cls(server, key, executor, capabilities)
         engine._state_dir = options.state_dir
+        engine._handoff_interval = options.handoff_interval
         return engine
 
     @property
@@ -195,37 +199,49 @@ class LlamaCppEngine:
 
     async def generate(self, prompt: str, params: SamplingParams) -> AsyncIterator[EngineEvent]:
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        handoff = HandOff(loop, self._handoff_interval)
         stop = threading.Event()
 
-        def post(item: object) -> None:
+        def post(item: object, urgent: bool) -> None:
             try:
-                loop.call_soon_threadsafe(queue.put_nowait, item)
+                handoff.put(item, urgent)
             except RuntimeError:  # the loop is gone: nobody is listening any more
                 stop.set()
 
         def on_chunk(chunk: dict[str, Any]) -> bool:
-            post(chunk)
+            post(chunk, _ends(chunk))
             return stop.is_set()
 
         def run() -> None:
             try:
                 self._server.handle_completions(_request_body(prompt, params), on_chunk)
             except Exception as exc:  # surfaced to the awaiting coroutine, never swallowed
-                post(exc)
+                post(exc, True)
             finally:
-                post(_DONE)
+                post(_DONE, True)
 
         loop.run_in_executor(self._executor, run)
         decoder = _ChunkDecoder(params.logprobs)
+        streaming = False  # pace the hand-offs once text flows: the first token goes at once
         try:
-            while (item := await queue.get()) is not _DONE:
-                if isinstance(item, BaseException):
-                    raise Internal(f"local engine failed: {item}") from item
-                for event in decoder.feed(item):
-                    yield event
+            while True:
+                for item in await handoff.take(paced=streaming):
+                    if item is _DONE:
+                        return
+                    if isinstance(item, BaseException):
+                        raise Internal(f"local engine failed: {item}") from item
+                    for event in decoder.feed(cast(dict[str, Any], item)):
+                        streaming = streaming or isinstance(event, EngineDelta)
+                        yield event
         finally:
             stop.set()
+
+
+def _ends(chunk: dict[str, Any]) -> bool:
+    """Whether a chunk finishes its generation (so it goes to the loop at once)."""
+    if "error" in chunk or chunk.get("usage"):
+        return True
+    return any(choice.get("finish_reason") for choice in chunk.get("choices") or [])
 
 
 def _request_body(prompt: str, params: SamplingParams) -> dict[str, Any]:
