@@ -19,6 +19,7 @@ from gemgate.core.types import (
     StoredFile,
     StreamChunk,
     UploadSession,
+    Usage,
 )
 
 
@@ -360,12 +361,14 @@ class UsageRecord:
 
     @property
     def total_tokens(self) -> int:
-        return (
-            self.prompt_tokens
-            + self.candidates_tokens
-            + self.thoughts_tokens
-            + self.tool_use_prompt_tokens
+        usage = Usage(
+            self.prompt_tokens,
+            self.candidates_tokens,
+            self.cached_tokens,
+            self.thoughts_tokens,
+            self.tool_use_prompt_tokens,
         )
+        return usage.total_tokens
 
 
 @dataclass(frozen=True)
