@@ -123,16 +123,18 @@ def build_usage_store(settings: Settings, database: Engine | None = None) -> Sql
     return SqlUsageStore(database or open_configured_database(settings))
 
 
-def _counters(settings: Settings) -> Counters:
-    if settings.redis_url:
-        return RedisCounters(settings.redis_url, f"{settings.redis_key_prefix}:counters:")
+def _counters(settings: Settings, redis: Redis | None) -> Counters:
+    if redis is not None:
+        return RedisCounters(redis, f"{settings.redis_key_prefix}:counters:")
     return MemoryCounters()
 
 
-def _accountant(settings: Settings, database: Engine) -> tuple[Accountant, Counters]:
+def _accountant(
+    settings: Settings, database: Engine, redis: Redis | None
+) -> tuple[Accountant, Counters]:
     store = build_usage_store(settings, database)
     ledger = UsageLedger(store, settings.ledger_flush_ms / 1000, settings.ledger_batch_rows)
-    counters = _counters(settings)
+    counters = _counters(settings, redis)
     prices = {
         model: Price(p.input_per_million, p.output_per_million, p.cached_input_fraction)
         for model, p in settings.prices.items()
@@ -321,7 +323,7 @@ def create_app(settings: Settings) -> FastAPI:
         max_batch=settings.embedding_max_batch,
     )
     embeddings = EmbeddingService(registry, embedders, relay)
-    accountant, counters = _accountant(settings, database)
+    accountant, counters = _accountant(settings, database, redis)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -20,11 +20,12 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 @pytest.fixture(params=["memory", "redis"])
 async def counters(request: pytest.FixtureRequest) -> AsyncIterator[Counters]:
     prefix = f"gemgate-test-{secrets.token_hex(6)}:"
-    made: Counters = (
-        MemoryCounters() if request.param == "memory" else RedisCounters(REDIS_URL, prefix)
-    )
+    client = Redis.from_url(REDIS_URL) if request.param == "redis" else None
+    made: Counters = MemoryCounters() if client is None else RedisCounters(client, prefix)
     yield made
     await made.aclose()
+    if client is not None:
+        await client.aclose()
     if request.param == "redis":  # counters without a ttl would stay behind
         async with Redis.from_url(REDIS_URL) as client:
             async for name in client.scan_iter(match=prefix + "*"):
@@ -65,7 +66,8 @@ async def test_counters_expire(counters: Counters) -> None:
 
 
 async def test_an_unreachable_redis_is_a_clear_unavailable() -> None:
-    counters = RedisCounters("redis://127.0.0.1:1/0", "gemgate-test:")  # nothing listens on 1
+    client = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens on 1
+    counters = RedisCounters(client, "gemgate-test:")
     with pytest.raises(Unavailable, match="rate-limit store"):
         await counters.take("rpm", 1, 5, 60)
-    await counters.aclose()
+    await client.aclose()

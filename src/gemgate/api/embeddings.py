@@ -65,12 +65,8 @@ async def openai_embeddings_response(
         body = openai_wire.EmbeddingCreateParams.model_validate(data)
     except ValidationError as exc:
         raise from_validation_error(exc) from exc
-    meter = await accountant.admit(principal, "embeddings", body.model)
-    try:
+    async with accountant.metered(principal, "embeddings", body.model) as meter:
         response = await service.embed(openai_embeddings.decode_embedding_request(body))
-    except BaseException as exc:
-        meter.failed(exc)
-        raise
-    await meter.done(Usage(prompt_tokens=response.prompt_tokens), response.model)
+        await meter.done(Usage(prompt_tokens=response.prompt_tokens), response.model)
     payload = openai_embeddings.encode_embeddings(response, body.model, body.encoding_format)
     return VectorsResponse(payload)

@@ -64,10 +64,7 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
             request.query_params.get("pageSize"),
             request.query_params.get("pageToken"),
         )
-        out: dict[str, Any] = {"models": models}
-        if next_token:
-            out["nextPageToken"] = next_token
-        return JSONResponse(out)
+        return JSONResponse(encode.encode_model_list(models, next_token))
 
     @router.get("/models/{name}")
     async def get_model(request: Request, name: str) -> JSONResponse:
@@ -88,12 +85,8 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
         handler = actions.get(action)
         if not model or handler is None:
             raise NotFound(f"Method models/{name} is not found.", field="method")
-        meter = await deps.accountant.admit(principal, action, model)
-        try:
+        async with deps.accountant.metered(principal, action, model) as meter:
             return await handler(request, model, meter)
-        except BaseException as exc:  # a stream's meter ends in the stream; this is a no-op
-            meter.failed(exc)
-            raise
 
     return router
 

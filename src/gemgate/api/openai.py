@@ -132,19 +132,16 @@ class _Handlers:
     async def chat_completions(self, request: Request) -> Response:
         principal = self._authenticate(request)
         body = await self._request(request)
-        meter = await self._deps.accountant.admit(principal, "chat.completions", body.model)
-        try:
+        accountant = self._deps.accountant
+        async with accountant.metered(principal, "chat.completions", body.model) as meter:
             core_request = decode.decode_chat_request(body)
             generation = self._deps.generation
             await meter.reserve(lambda: generation.prompt_tokens(core_request, principal.project))
             if body.stream:
                 include_usage = bool(body.stream_options and body.stream_options.include_usage)
                 return await self._stream(core_request, include_usage, meter)
-            response = await self._deps.generation.generate(core_request, principal.project)
-        except BaseException as exc:  # a stream's meter ends in the stream; this is a no-op
-            meter.failed(exc)
-            raise
-        await meter.done(response.usage, response.model_version, response.deployment)
+            response = await generation.generate(core_request, principal.project)
+            await meter.done(response.usage, response.model_version, response.deployment)
         return JSONResponse(encode.encode_completion(response))
 
     async def embeddings(self, request: Request) -> Response:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from gemgate.core.errors import GemgateError, Internal
 from gemgate.core.ports import UsageRecord
@@ -143,3 +144,16 @@ class Accountant:
             meter.failed(exc)
             raise
         return meter
+
+    @asynccontextmanager
+    async def metered(self, principal: Principal, method: str, model: str) -> AsyncIterator[Meter]:
+        """A meter that records the failure of whatever raises inside the block.
+
+        A stream's meter ends in the stream (`watch`); failing it here again is a no-op.
+        """
+        meter = await self.admit(principal, method, model)
+        try:
+            yield meter
+        except BaseException as exc:
+            meter.failed(exc)
+            raise

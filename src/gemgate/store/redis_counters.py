@@ -47,10 +47,14 @@ def _ms(ttl: float | None) -> int:
 
 
 class RedisCounters:
-    """core.ports.Counters over Redis; every key gets `prefix` in front."""
+    """core.ports.Counters over Redis; every key gets `prefix` in front.
 
-    def __init__(self, url: str, prefix: str) -> None:
-        self._redis: Redis = Redis.from_url(url)
+    The client is the process's one Redis client (shared with the response cache); whoever
+    made it closes it.
+    """
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis = redis
         self._prefix = prefix
         self._take: Any = self._redis.register_script(_TAKE)
         self._add: Any = self._redis.register_script(_ADD)
@@ -75,4 +79,4 @@ class RedisCounters:
         )
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        """Nothing of its own to release: the client belongs to its maker."""

@@ -180,8 +180,9 @@ def encode_relayed_model(
     }
 
 
-def encode_model_list(models: list[core.ModelInfo], next_token: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"models": [encode_model(m) for m in models]}
+def encode_model_list(models: list[dict[str, Any]], next_token: str | None) -> dict[str, Any]:
+    """A page of Model resources (local and relayed, already encoded)."""
+    out: dict[str, Any] = {"models": models}
     if next_token:
         out["nextPageToken"] = next_token
     return out
