@@ -6,6 +6,7 @@ import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from gemgate.core.ports import ApiKeyRecord
@@ -45,6 +46,26 @@ def test_keys_round_trip_revoke_and_count(database: Engine) -> None:
     assert [r.id for r in store.list()] == ["k1", "k2"]
     assert store.list()[0].revoked_at == NOW + 5
     assert store.count() == 2
+
+
+def test_every_change_to_the_keys_moves_their_counter(database: Engine) -> None:
+    def version() -> int:
+        with database.connect() as connection:
+            # The PostgreSQL fixture empties every table between tests, this one too.
+            found = connection.execute(text("SELECT version FROM key_changes")).scalar()
+            return int(found or 0)
+
+    store = SqlKeyStore(database)
+    start = version()
+    store.add(key("k1"), "hash-1")
+    assert version() == start + 1
+    assert store.rotate("k1", "hash-2", "sk-efgh")
+    assert version() == start + 2
+    assert store.revoke("k1", NOW)
+    assert version() == start + 3
+    store.list()
+    store.find_by_hash("hash-2")
+    assert version() == start + 3  # reading moves nothing
 
 
 def cache(cache_id: str, project: str, created: float, expires: float) -> CachedContent:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from gemgate.core.errors import InvalidArgument, PermissionDenied
-from gemgate.core.ports import KeyLimits
+from gemgate.core.ports import KeyLimits, UsageRecord
 from gemgate.services.keys import KeyService
 from gemgate.store.database import open_database
 from gemgate.store.keys import SqlKeyStore
+from gemgate.store.usage import SqlUsageStore
 
 
 def keys(tmp_path: Path, open_when_keyless: bool = True) -> KeyService:
@@ -115,3 +118,40 @@ def test_a_key_revoked_through_another_connection_is_refused_at_once(tmp_path: P
         server.authenticate(secret)
     rotated = cli.create("proj")[1]
     assert server.authenticate(rotated).project == "proj"
+
+
+def test_other_tables_written_do_not_make_the_keys_be_read_again(tmp_path: Path) -> None:
+    # The usage ledger commits after every request: that must not cost each next request
+    # a query of the keys.
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    engine = open_database(url)
+    server = KeyService(SqlKeyStore(engine), open_when_keyless=False)
+    cli = KeyService(SqlKeyStore(open_database(url)), open_when_keyless=False)
+    record, secret = cli.create("proj")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert server.authenticate(secret).key_id == record.id
+    assert len(statements) == 1  # the first lookup reads the key
+    ledger = SqlUsageStore(open_database(url))
+    for i in range(3):
+        ledger.add_many(
+            [
+                UsageRecord(
+                    time=float(i), key_id=record.id, project="proj", method="m", model_asked="x"
+                )
+            ]
+        )
+        assert server.authenticate(secret).key_id == record.id
+    assert len(statements) == 1
+
+
+def test_a_key_changed_by_plain_sql_is_seen_at_once(tmp_path: Path) -> None:
+    # Another tool (sqlite3's shell, an old gemgate) edits the table: the triggers still tell.
+    path = tmp_path / "k.db"
+    server = KeyService(SqlKeyStore(open_database(f"sqlite:///{path}")), open_when_keyless=False)
+    record, secret = server.create("proj")
+    assert server.authenticate(secret).key_id == record.id
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE api_keys SET revoked_at = 1.0 WHERE id = ?", (record.id,))
+    with pytest.raises(InvalidArgument):
+        server.authenticate(secret)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from gemgate.api.streaming import json_bytes
 from gemgate.core.errors import GemgateError, Internal
 from gemgate.dialects.gemini.errors import error_body
 
 
-def _json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-
-
 def sse_event(payload: dict[str, Any]) -> bytes:
     # Only `data: ` lines and blank lines: anything else breaks the SDK's parser.
-    return f"data: {_json(payload)}\r\n\r\n".encode()
+    return b"data: " + json_bytes(payload) + b"\r\n\r\n"
 
 
 async def _with_error_tail(
@@ -37,8 +33,8 @@ async def sse_stream(payloads: AsyncIterator[dict[str, Any]]) -> AsyncIterator[b
 
 
 async def json_array_stream(payloads: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    separator = "["
+    separator = b"["
     async for payload in _with_error_tail(payloads):
-        yield f"{separator}{_json(payload)}".encode()
-        separator = ",\r\n"
-    yield b"[]" if separator == "[" else b"]"
+        yield separator + json_bytes(payload)
+        separator = b",\r\n"
+    yield b"[]" if separator == b"[" else b"]"

@@ -10,13 +10,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from gemgate.api.auth import authenticate
 from gemgate.api.body import read_model, read_model_and_json
 from gemgate.api.embeddings import GeminiEmbeddingHandlers
 from gemgate.api.framing import json_array_stream, sse_stream
 from gemgate.api.paging import page
+from gemgate.api.streaming import eager_stream
 from gemgate.core.errors import InvalidArgument, NotFound
 from gemgate.core.types import GenerateRequest, StreamChunk, Usage
 from gemgate.dialects.gemini import decode, encode
@@ -128,8 +129,8 @@ class _Handlers:
         first = await anext(chunks)
         payloads = _payloads(first, chunks)
         if request.query_params.get("alt") == "sse":
-            return StreamingResponse(sse_stream(payloads), media_type="text/event-stream")
-        return StreamingResponse(json_array_stream(payloads), media_type="application/json")
+            return await eager_stream(sse_stream(payloads), "text/event-stream")
+        return await eager_stream(json_array_stream(payloads), "application/json")
 
     async def count_tokens(self, request: Request, model: str, meter: Meter) -> Response:
         body = await read_model(request, wire.CountTokensRequest, self._deps.max_request_bytes)

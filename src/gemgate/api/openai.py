@@ -7,14 +7,13 @@ and no Google key), so google-genai's GET /v1/models still reaches the Gemini ro
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.datastructures import Headers, QueryParams
@@ -24,6 +23,7 @@ from starlette.types import Scope
 from gemgate.api.auth import authenticate
 from gemgate.api.body import parse_json, read_body
 from gemgate.api.embeddings import openai_embeddings_response
+from gemgate.api.streaming import eager_stream, json_bytes
 from gemgate.core.errors import (
     GemgateError,
     Internal,
@@ -161,7 +161,7 @@ class _Handlers:
         # errors; only later ones travel in-band.
         first = await anext(chunks)
         events = sse_events(encode.ChunkEncoder(include_usage), first, chunks)
-        return StreamingResponse(events, media_type="text/event-stream")
+        return await eager_stream(events, "text/event-stream")
 
     async def list_models(self, request: Request) -> JSONResponse:
         self._authenticate(request)
@@ -175,7 +175,7 @@ class _Handlers:
 
 
 def _event(payload: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+    return b"data: " + json_bytes(payload) + b"\n\n"
 
 
 async def sse_events(

@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = "gemgate.store:migrations"
@@ -44,7 +45,9 @@ def open_database(url: str, pool: PoolOptions | None = None) -> Engine:
 def connect(url: str, pool: PoolOptions | None = None) -> Engine:
     """An engine without touching the schema."""
     if make_url(url).get_backend_name() == "sqlite":
-        return create_engine(url)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _write_ahead_log)
+        return engine
     pool = pool or PoolOptions()
     # pre_ping: a connection the server or a proxy dropped while idle is replaced, not
     # handed to a request that would fail on it. recycle: no connection outlives a proxy's
@@ -56,6 +59,16 @@ def connect(url: str, pool: PoolOptions | None = None) -> Engine:
         max_overflow=pool.max_overflow,
         pool_recycle=pool.recycle_seconds,
     )
+
+
+def _write_ahead_log(connection: Any, _record: Any) -> None:
+    """WAL: readers (key checks on the request path) never wait for a writer (the usage
+    ledger's batch) and a writer never waits for them. The mode is kept in the file."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

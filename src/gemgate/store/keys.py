@@ -8,7 +8,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gemgate.core.ports import ApiKeyRecord, KeyLimits
 from gemgate.store.base import Base
-from gemgate.store.changes import SqliteChanges
+from gemgate.store.changes import KeyChanges
+
+
+class KeyChangesRow(Base):
+    """One row: a counter the triggers on api_keys move (see store/changes.py)."""
+
+    __tablename__ = "key_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ApiKeyRow(Base):
@@ -54,8 +63,8 @@ class SqlKeyStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._changes = SqliteChanges.watch(engine)
-        self._counted: tuple[int, int] | None = None  # (data version, count) of the last count
+        self._changes = KeyChanges.watch(engine)
+        self._counted: tuple[int, int] | None = None  # (keys version, count) of the last count
         self._found: dict[str, ApiKeyRecord] = {}  # by secret hash, as of _found_version
         self._found_version: int | None = None
 
@@ -81,7 +90,7 @@ class SqlKeyStore:
 
     def find_by_hash(self, secret_hash: str) -> ApiKeyRecord | None:
         """Every keyed request asks this: on SQLite, found keys are remembered while no
-        connection (of any process) has committed anything, so a revocation counts at once."""
+        connection (of any process) has changed a key, so a revocation counts at once."""
         version = None if self._changes is None else self._changes.version()
         if version != self._found_version:
             self._found.clear()
@@ -127,7 +136,7 @@ class SqlKeyStore:
         """Every key ever created, revoked ones included.
 
         A keyless server asks this on every request: on SQLite the last count is reused
-        while no connection (of any process) has committed anything since it was taken.
+        while no connection (of any process) has changed a key since it was taken.
         """
         version = None if self._changes is None else self._changes.version()
         if version is not None and self._counted is not None and self._counted[0] == version:

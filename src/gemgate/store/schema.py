@@ -13,6 +13,7 @@ from gemgate.store.base import Base
 
 TABLES = (
     keys.ApiKeyRow,
+    keys.KeyChangesRow,
     caches.CachedContentRow,
     files.FileRow,
     files.UploadRow,

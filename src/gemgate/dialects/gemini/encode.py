@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from gemgate.core import types as core
@@ -11,6 +12,7 @@ from gemgate.core import types as core
 SUPPORTED_METHODS = ["generateContent", "streamGenerateContent", "countTokens"]
 
 
+@lru_cache(maxsize=256)  # every chunk of a stream carries its response's one createTime
 def timestamp(seconds: float) -> str:
     moment = datetime.fromtimestamp(seconds, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
