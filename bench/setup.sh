@@ -25,9 +25,23 @@ fi
 
 "$venv/bin/pip" install --quiet httpx xllamacpp
 
-if ! "$venv/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
+# -march=native would compile llama.cpp's AMX kernels wherever the CPU reports AMX; on VMs
+# that report it without letting a process use it, the first generation dies of a general
+# protection fault in libggml-cpu (seen on this machine, 2026-11-29). So: every vector
+# extension up to AVX-512, no AMX.
+CPU_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+CPU_FLAGS+=" -DGGML_BMI2=ON -DGGML_AVX_VNNI=ON"
+if grep -q avx512f /proc/cpuinfo; then
+    CPU_FLAGS+=" -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON"
+fi
+
+# REBUILD=1 builds it again over an existing install (its dependencies stay).
+again=()
+if [ "${REBUILD:-}" = 1 ]; then again=(--force-reinstall --no-deps); fi
+if ! "$venv/bin/python" -c "import llama_cpp.server" 2>/dev/null || [ ${#again[@]} -gt 0 ]; then
     echo "building llama-cpp-python from source (6-9 minutes on 2 cores)..." >&2
-    CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
-        "$venv/bin/pip" install --no-cache-dir 'llama-cpp-python[server]'
+    CMAKE_ARGS="${CMAKE_ARGS:-$CPU_FLAGS}" \
+        CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
+        "$venv/bin/pip" install --no-cache-dir "${again[@]}" 'llama-cpp-python[server]'
 fi
 "$venv/bin/python" -c "import llama_cpp, xllamacpp, httpx; print('llama_cpp', llama_cpp.__version__)"
