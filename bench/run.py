@@ -124,35 +124,49 @@ class Context:
         )
 
 
-def bench_gemgate(ctx: Context) -> list[ScenarioResult]:
-    args, work, logs = ctx.args, ctx.work, ctx.logs
-    port = free_port()
-    data_dir = tempfile.TemporaryDirectory(prefix="gemgate-bench-")
+@dataclass(frozen=True)
+class GemgateCommand:
+    argv: list[str]
+    env: dict[str, str]
+    base: str
+
+
+def gemgate_command(args: argparse.Namespace, port: int, data_dir: str) -> GemgateCommand:
     argv = [args.gemgate, "serve", "--host", HOST, "--port", str(port)]
-    argv += ["--data-dir", data_dir.name, "--model", args.model]
+    argv += ["--data-dir", data_dir, "--model", args.model]
     env = {
         "GEMGATE_N_PARALLEL": str(args.slots),
         "GEMGATE_N_THREADS": str(args.threads),
         # Every round repeats one greedy request: measure generation, not answer replay.
         "GEMGATE_RESPONSE_CACHE_MAX_ENTRIES": "0",
     }
-    base = f"http://{HOST}:{port}"
-    health = f"{base}/healthz"
-    with data_dir, running_server(argv, health, logs / "gemgate.log", env) as startup:
-        ctx.started(GEMGATE, startup)
+    return GemgateCommand(argv, env, f"http://{HOST}:{port}")
+
+
+def llama_server_argv(args: argparse.Namespace, port: int) -> list[str]:
+    argv = [args.llama_python, "-m", "llama_cpp.server", "--model", args.model]
+    argv += ["--host", HOST, "--port", str(port), "--n_ctx", "4096"]
+    argv += ["--n_threads", str(args.threads), "--n_threads_batch", str(args.threads)]
+    # Its default cancels a running stream when a new request arrives; we want them to queue.
+    return [*argv, "--interrupt_requests", "False"]
+
+
+def bench_gemgate(ctx: Context) -> list[ScenarioResult]:
+    args, work, logs = ctx.args, ctx.work, ctx.logs
+    data_dir = tempfile.TemporaryDirectory(prefix="gemgate-bench-")
+    command = gemgate_command(args, free_port(), data_dir.name)
+    health = f"{command.base}/healthz"
+    with data_dir, running_server(command.argv, health, logs / "gemgate.log", command.env) as up:
+        ctx.started(GEMGATE, up)
         with http_client(max(levels(args))) as client:
-            stream = gemini_stream(client, base, args.gemgate_model, work)
+            stream = gemini_stream(client, command.base, args.gemgate_model, work)
             return scenarios(GEMGATE, stream, args)
 
 
 def bench_llama_server(ctx: Context) -> list[ScenarioResult]:
     args, work, logs = ctx.args, ctx.work, ctx.logs
     port = free_port()
-    argv = [args.llama_python, "-m", "llama_cpp.server", "--model", args.model]
-    argv += ["--host", HOST, "--port", str(port), "--n_ctx", "4096"]
-    argv += ["--n_threads", str(args.threads), "--n_threads_batch", str(args.threads)]
-    # Its default cancels a running stream when a new request arrives; we want them to queue.
-    argv += ["--interrupt_requests", "False"]
+    argv = llama_server_argv(args, port)
     base = f"http://{HOST}:{port}"
     with running_server(argv, f"{base}/v1/models", logs / "llama_cpp_server.log") as startup:
         ctx.started(LLAMA_SERVER, startup)

@@ -23,7 +23,7 @@ from gemgate.api.admin import ADMIN_PREFIX, admin_router
 from gemgate.api.caches import caches_router
 from gemgate.api.errors import install_error_handlers
 from gemgate.api.files import files_router
-from gemgate.api.gemini import GeminiDeps, gemini_router
+from gemgate.api.gemini import GeminiDeps, gemini_router, model_action_route
 from gemgate.api.health import health_router
 from gemgate.api.openai import OPENAI_PREFIX, OpenAIDeps, openai_router
 from gemgate.api.timing import ServerTiming
@@ -379,17 +379,16 @@ def create_app(settings: Settings) -> FastAPI:
     # Before the Gemini routers: at /v1 the OpenAI models routes match only OpenAI callers.
     app.include_router(openai_router(openai_deps, shared_root=True), prefix="/v1")
     app.include_router(openai_router(openai_deps), prefix=OPENAI_PREFIX)
-    router = gemini_router(
-        GeminiDeps(
-            registry,
-            generation,
-            keys,
-            settings.max_request_bytes,
-            accountant,
-            embeddings=embeddings,
-            relay=relay,
-        )
+    gemini_deps = GeminiDeps(
+        registry,
+        generation,
+        keys,
+        settings.max_request_bytes,
+        accountant,
+        embeddings=embeddings,
+        relay=relay,
     )
+    router = gemini_router(gemini_deps)
     cache_routes = caches_router(caches, keys, settings.max_request_bytes)
     file_routes = files_router(files, keys)
     upload_routes = uploads_router(uploads, keys, settings.max_request_bytes)
@@ -404,4 +403,6 @@ def create_app(settings: Settings) -> FastAPI:
             app.include_router(cache_routes, prefix=prefix + version)
             app.include_router(file_routes, prefix=prefix + version)
             app.include_router(upload_routes, prefix=prefix + "/upload" + version)
+    # Ahead of every other route: one regular expression for all prefixes and versions.
+    app.router.routes.insert(0, model_action_route(gemini_deps))
     return app
