@@ -44,6 +44,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--slots", type=int, default=4)
     p.add_argument("--no-llama-server", action="store_true", help="gemgate and direct only")
+    p.add_argument(
+        "--start-order",
+        default=f"{GEMGATE},{LLAMA_SERVER},{DIRECT}",
+        help="which engine is loaded first, second, third",
+    )
     p.add_argument("--json", type=Path)
     p.add_argument("--gemgate", default=str(MAIN_VENV / "gemgate"))
     p.add_argument("--gemgate-model", default="gemini-2.5-flash")
@@ -54,23 +59,35 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def start_engines(
     args: argparse.Namespace, work: Workload, stack: ExitStack
 ) -> dict[str, StreamFn]:
+    """Start the engines in `--start-order` (it matters: see the module's docstring)."""
     logs = Path(tempfile.mkdtemp(prefix="gemgate-ttft-logs-"))
     print(f"logs  {logs}", file=sys.stderr)
-    data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="gemgate-ttft-"))
-    gemgate = gemgate_command(args, free_port(), data_dir)
-    health = f"{gemgate.base}/healthz"
-    stack.enter_context(running_server(gemgate.argv, health, logs / "gemgate.log", gemgate.env))
     client = stack.enter_context(http_client(1))
-    engines = {GEMGATE: gemini_stream(client, gemgate.base, args.gemgate_model, work)}
-    if not args.no_llama_server:
+
+    def gemgate() -> StreamFn:
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="gemgate-ttft-"))
+        command = gemgate_command(args, free_port(), data_dir)
+        health = f"{command.base}/healthz"
+        stack.enter_context(running_server(command.argv, health, logs / "gemgate.log", command.env))
+        return gemini_stream(client, command.base, args.gemgate_model, work)
+
+    def llama_server() -> StreamFn:
         port = free_port()
         base = f"http://{HOST}:{port}"
         argv = llama_server_argv(args, port)
         stack.enter_context(running_server(argv, f"{base}/v1/models", logs / "llama.log"))
         tokens = probe_prompt_tokens(client, base, args.model, work)
-        engines[LLAMA_SERVER] = openai_chat_stream(client, base, args.model, work, tokens)
-    engines[DIRECT] = direct_stream(make_server(args.model, args.slots, args.threads, 4096), work)
-    return engines
+        return openai_chat_stream(client, base, args.model, work, tokens)
+
+    def direct() -> StreamFn:
+        return direct_stream(make_server(args.model, args.slots, args.threads, 4096), work)
+
+    starters = {GEMGATE: gemgate, LLAMA_SERVER: llama_server, DIRECT: direct}
+    order = [n for n in args.start_order.split(",") if n in starters]
+    if args.no_llama_server:
+        order.remove(LLAMA_SERVER)
+    started = {name: starters[name]() for name in order}
+    return {name: started[name] for name in starters if name in started}
 
 
 def ttft_ms(sample: StreamSample) -> float:
