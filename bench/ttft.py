@@ -10,6 +10,7 @@ xllamacpp's engine (in this process: no HTTP) are loaded together; each turn sen
 request to each, in an order that rotates from turn to turn, every request `gap` seconds
 after the previous one ended, so all three meet the same machine. Reported per gap: each
 engine's median TTFT and the median over turns of the ratio gemgate / peer within a turn.
+Which engine is loaded first still matters on this VM (bench/README.md): run both orders.
 """
 
 from __future__ import annotations
