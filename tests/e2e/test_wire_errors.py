@@ -129,3 +129,25 @@ def test_sse_framing_is_only_data_lines(server: RunningServer) -> None:
 def test_bad_page_token_is_invalid_argument(server: RunningServer) -> None:
     response = httpx.get(server.url + "/v1beta/models?pageToken=%%%", timeout=10)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("prefix", ["", "/gemini"])
+@pytest.mark.parametrize("version", ["/v1", "/v1beta", "/v1alpha", ""])
+def test_model_actions_answer_under_every_prefix_and_version(
+    server: RunningServer, prefix: str, version: str
+) -> None:
+    base = f"{prefix}{version}/models/gemini-2.5-flash"
+    contents = json.dumps({"contents": OK_BODY["contents"]})
+    counted = post(server, f"{base}:countTokens", contents)
+    assert counted.status_code == 200 and counted.json()["totalTokens"] > 0
+    described = httpx.get(server.url + base, timeout=60)  # GET still describes the model
+    assert described.status_code == 200 and described.json()["name"] == "models/gemini-2.5-flash"
+    unknown = post(server, f"{base}:noSuchMethod", json.dumps(OK_BODY))
+    assert unknown.status_code == 404 and error_of(unknown)["status"] == "NOT_FOUND"
+
+
+def test_paths_beside_the_model_actions_are_not_taken_for_them(server: RunningServer) -> None:
+    # The OpenAI dialect's prefix and deeper paths are not Gemini model actions.
+    for path in ("/v1beta/openai/models/x:countTokens", "/v1beta/models/a/b:countTokens"):
+        response = post(server, path, json.dumps(OK_BODY))
+        assert response.status_code == 404, path
