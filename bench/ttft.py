@@ -9,7 +9,8 @@ every engine pays). Here gemgate and llama_cpp.server (subprocesses, as in run.p
 xllamacpp's engine (in this process: no HTTP) are loaded together; each turn sends one
 request to each, in an order that rotates from turn to turn, every request `gap` seconds
 after the previous one ended, so all three meet the same machine. Reported per gap: each
-engine's median TTFT and the median over turns of the ratio gemgate / peer within a turn.
+engine's median TTFT and the median over turns of the ratio gemgate / peer within a turn;
+the same for tokens/s (request start .. last byte; meaningful with `--tokens 128`).
 Which engine is loaded first still matters on this VM (bench/README.md): run both orders.
 """
 
@@ -97,25 +98,38 @@ def ttft_ms(sample: StreamSample) -> float:
     return sample.ttft * 1000
 
 
-def measure(engines: dict[str, StreamFn], turns: int, gap: float) -> list[dict[str, float]]:
-    """One dict per turn: engine -> TTFT ms."""
+def measure(engines: dict[str, StreamFn], turns: int, gap: float) -> list[dict[str, Any]]:
+    """One dict per turn: engine -> TTFT ms, and engine -> tok/s under "tok/s"."""
     names = list(engines)
     rows = []
     for turn in range(turns):
         order = names[turn % len(names) :] + names[: turn % len(names)]
-        row = {}
+        row: dict[str, Any] = {"tok/s": {}}
         for name in order:
             time.sleep(gap)
-            row[name] = ttft_ms(engines[name]())
+            sample = engines[name]()
+            row[name] = ttft_ms(sample)
+            row["tok/s"][name] = sample.tok_per_s
         rows.append(row)
     return rows
 
 
-def summarize(rows: list[dict[str, float]]) -> dict[str, Any]:
-    names = list(rows[0])
-    medians = {n: statistics.median(r[n] for r in rows) for n in names}
-    ratios = {n: statistics.median(r[GEMGATE] / r[n] for r in rows) for n in names if n != GEMGATE}
-    return {"median_ttft_ms": medians, "median_ratio_gemgate_over": ratios}
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    names = list(rows[0]["tok/s"])
+
+    def paired(value: Any) -> dict[str, float]:
+        return {
+            n: statistics.median(value(r, GEMGATE) / value(r, n) for r in rows)
+            for n in names
+            if n != GEMGATE
+        }
+
+    return {
+        "median_ttft_ms": {n: statistics.median(r[n] for r in rows) for n in names},
+        "median_ratio_gemgate_over": paired(lambda r, n: r[n]),
+        "median_tok_per_s": {n: statistics.median(r["tok/s"][n] for r in rows) for n in names},
+        "median_tok_per_s_ratio_gemgate_over": paired(lambda r, n: r["tok/s"][n]),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -140,6 +154,10 @@ def main(argv: list[str]) -> int:
             ratio = data["median_ratio_gemgate_over"].get(name)
             tail = "" if ratio is None else f"   gemgate / {name}: {ratio:.2f}"
             print(f"  {name:18s} median TTFT {ms:7.1f} ms{tail}")
+        for name, rate in data["median_tok_per_s"].items():
+            ratio = data["median_tok_per_s_ratio_gemgate_over"].get(name)
+            tail = "" if ratio is None else f"   gemgate / {name}: {ratio:.2f}"
+            print(f"  {name:18s} median tok/s {rate:6.1f}{tail}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
