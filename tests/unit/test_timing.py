@@ -64,3 +64,13 @@ async def test_errors_are_logged_with_their_status(caplog: pytest.LogCaptureFixt
     lines = [r.getMessage() for r in caplog.records if r.name == "gemgate.access"]
     assert '"GET /missing HTTP/1.1" 404' in lines[0]
     assert '"GET /broken HTTP/1.1" 500' in lines[1]
+
+
+async def test_an_api_key_in_the_query_never_reaches_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="gemgate.access"):
+        async with client() as http:
+            await http.get("/s", params={"alt": "sse", "key": "sk-secret"})
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "gemgate.access"]
+    assert "sk-secret" not in line and "/s?alt=sse&key=REDACTED " in line

@@ -36,8 +36,10 @@ class EagerStream(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            start = {"type": "http.response.start", "status": self.status_code}
-            await send({**start, "headers": self.raw_headers})
+            headers = self.raw_headers
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": headers}
+            )
             await send({"type": "http.response.body", "body": self._first, "more_body": True})
         except OSError as exc:
             raise ClientDisconnect() from exc

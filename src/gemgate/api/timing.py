@@ -54,10 +54,19 @@ class ServerTiming:
 def _log_access(scope: Scope, status: int, duration_ms: float) -> None:
     client = scope.get("client")
     who = f"{client[0]}:{client[1]}" if client else "-"
-    query = scope.get("query_string", b"").decode("latin-1")
+    query = _redacted(scope.get("query_string", b"").decode("latin-1"))
     path = scope.get("root_path", "") + scope["path"] + (f"?{query}" if query else "")
     version = scope.get("http_version", "1.1")
     method = scope["method"]
     access_log.info(
         '%s - "%s %s HTTP/%s" %d %.1f ms', who, method, path, version, status, duration_ms
+    )
+
+
+def _redacted(query: str) -> str:
+    """The query string with the value of `key` (an API key, as REST callers send it) hidden."""
+    if not query:
+        return query
+    return "&".join(
+        "key=REDACTED" if item.split("=", 1)[0] == "key" else item for item in query.split("&")
     )
