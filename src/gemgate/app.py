@@ -404,5 +404,6 @@ def create_app(settings: Settings) -> FastAPI:
             app.include_router(file_routes, prefix=prefix + version)
             app.include_router(upload_routes, prefix=prefix + "/upload" + version)
     # Ahead of every other route: one regular expression for all prefixes and versions.
-    app.router.routes.insert(0, model_action_route(gemini_deps))
+    prefixes = [prefix + version for prefix in GEMINI_PREFIXES for version in GEMINI_VERSIONS]
+    app.router.routes.insert(0, model_action_route(gemini_deps, prefixes))
     return app

@@ -6,7 +6,7 @@ Mounted by the app under /gemini and at the root, for v1, v1beta, v1alpha and no
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -74,20 +74,19 @@ def gemini_router(deps: GeminiDeps) -> APIRouter:
     return router
 
 
-# POST models/{model}:{action} under every prefix and version the app mounts Gemini at
-# (app.GEMINI_PREFIXES x GEMINI_VERSIONS); tests/e2e check each base URL.
-MODEL_ACTION_PATH = re.compile(r"^(?:/gemini)?(?:/v1beta|/v1alpha|/v1)?/models/(?P<name>[^/]+)$")
-
-
-def model_action_route(deps: GeminiDeps) -> Route:
-    """The model actions (generateContent, streamGenerateContent, countTokens, embeddings)
-    as one plain Starlette route, matched by one regular expression.
+def model_action_route(deps: GeminiDeps, prefixes: Iterable[str]) -> Route:
+    """POST models/{model}:{action} (generateContent, streamGenerateContent, countTokens,
+    embeddings) under every one of `prefixes`, as one plain Starlette route matched by one
+    regular expression.
 
     It goes first in the app's routes. Through FastAPI the hottest route was found after
     trying dozens of routes of eight included routers, and called through FastAPI's
     dependency machinery: ~0.2 ms back to back, but 9 ms after a second of idleness on this
     VM, where every memory page a request touches first costs microseconds (docs/performance.md).
     """
+    # Longest first: "/v1beta" is tried before "/v1" instead of after backtracking.
+    alternatives = "|".join(re.escape(p) for p in sorted(set(prefixes), key=len, reverse=True))
+    path = re.compile(f"^(?:{alternatives})/models/(?P<name>[^/]+)$")
     handlers = _Handlers(deps)
     actions: dict[str, Handler] = {
         "generateContent": handlers.generate,
@@ -110,7 +109,7 @@ def model_action_route(deps: GeminiDeps) -> Route:
             return await handler(request, model, meter)
 
     route = Route("/models/{name}", model_action, methods=["POST"])
-    route.path_regex = MODEL_ACTION_PATH
+    route.path_regex = path
     return route
 
 

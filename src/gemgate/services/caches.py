@@ -102,22 +102,8 @@ class CacheService:
         await engine.save_state(prompt, state_name(cache_id))
         self._warm.add(cache_id)
         now = self._clock()
-        cache = CachedContent(
-            id=cache_id,
-            project=project,
-            model=model.requested,
-            display_name=draft.display_name,
-            contents=draft.contents,
-            system_instruction=draft.system_instruction,
-            tools=draft.tools,
-            tool_config=draft.tool_config,
-            create_time=now,
-            update_time=now,
-            expire_time=self._expiry(now, draft.ttl_seconds, draft.expire_time),
-            total_tokens=total,
-        )
-        self._store.add(cache)
-        return cache
+        expires = self._expiry(now, draft.ttl_seconds, draft.expire_time)
+        return self._stored(draft, cache_id, project, model.requested, now, expires, total)
 
     async def _create_upstream(
         self, relay: Relay, project: str, draft: CacheDraft
@@ -126,10 +112,25 @@ class CacheService:
         expires = self._expiry(now, draft.ttl_seconds, draft.expire_time)
         cache_id = secrets.token_hex(12)
         total = await relay.create_cache(project, cache_id, draft, expires - now)
+        return self._stored(
+            draft, cache_id, project, strip_resource_prefix(draft.model), now, expires, total
+        )
+
+    def _stored(
+        self,
+        draft: CacheDraft,
+        cache_id: str,
+        project: str,
+        model: str,
+        now: float,
+        expires: float,
+        total: int,
+    ) -> CachedContent:
+        """The cache a draft became, recorded."""
         cache = CachedContent(
             id=cache_id,
             project=project,
-            model=strip_resource_prefix(draft.model),
+            model=model,
             display_name=draft.display_name,
             contents=draft.contents,
             system_instruction=draft.system_instruction,
